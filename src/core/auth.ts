@@ -1,0 +1,89 @@
+/** A token with the moment it stops being usable. */
+export interface IssuedToken {
+  token: string;
+  /** Lifetime from now, in ms, as the provider stated it. */
+  expiresInMs: number;
+}
+
+export interface TokenCacheOptions {
+  /** Renew this long before the stated expiry. */
+  refreshMarginMs: number;
+  now?: () => number;
+}
+
+/**
+ * Caches one access token per account. Concurrent callers share one in-flight request;
+ * the token is renewed `refreshMarginMs` before it expires; `invalidate` drops a token the
+ * provider rejected so the next `get` fetches a fresh one (once, whoever asks).
+ */
+export class TokenCache {
+  private current?: { token: string; renewAt: number };
+  private inFlight?: Promise<string>;
+  private readonly now: () => number;
+  /** How many tokens were fetched: tests and the status of the config node read it. */
+  fetchCount = 0;
+
+  constructor(
+    private readonly issue: () => Promise<IssuedToken>,
+    private readonly options: TokenCacheOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get(): Promise<string> {
+    if (this.current && this.now() < this.current.renewAt) return Promise.resolve(this.current.token);
+    if (!this.inFlight) {
+      this.fetchCount++;
+      this.inFlight = this.issue()
+        .then((issued) => {
+          const lifetime = Math.max(0, issued.expiresInMs - this.options.refreshMarginMs);
+          // A token shorter-lived than the margin is still used once rather than never.
+          this.current = { token: issued.token, renewAt: this.now() + Math.max(lifetime, Math.min(issued.expiresInMs, 1000)) };
+          return issued.token;
+        })
+        .finally(() => {
+          this.inFlight = undefined;
+        });
+    }
+    return this.inFlight;
+  }
+
+  /** Drops `token` if it is still the cached one (a newer token is kept). */
+  invalidate(token: string): void {
+    if (this.current?.token === token) this.current = undefined;
+  }
+
+  clear(): void {
+    this.current = undefined;
+  }
+
+  /** The live tokens, so they can be added to a Redactor. */
+  peek(): string | undefined {
+    return this.current?.token;
+  }
+}
+
+/**
+ * Runs `call` with a token; when `isRejected` says the provider refused the token, drops it,
+ * takes a new one and runs `call` exactly once more.
+ */
+export async function withToken<T>(
+  cache: TokenCache,
+  call: (token: string) => Promise<T>,
+  isRejected: (outcome: { result?: T; error?: unknown }) => boolean,
+): Promise<T> {
+  const token = await cache.get();
+  let first: { result?: T; error?: unknown };
+  try {
+    first = { result: await call(token) };
+  } catch (error) {
+    first = { error };
+  }
+  if (!isRejected(first)) {
+    if ('error' in first && first.error !== undefined) throw first.error;
+    return first.result as T;
+  }
+  cache.invalidate(token);
+  const fresh = await cache.get();
+  return call(fresh);
+}

@@ -1,0 +1,80 @@
+import type { OperationName, ProviderId } from './types';
+
+export type ErrorCode =
+  | 'invalid_input'
+  | 'unsupported'
+  | 'auth_failed'
+  | 'not_found'
+  | 'timeout'
+  | 'unreachable'
+  | 'provider_error'
+  | 'outcome_unknown';
+
+export interface PbxErrorDetails {
+  message: string;
+  code: ErrorCode;
+  status?: number;
+  provider?: ProviderId;
+  operation?: OperationName | string;
+  /** Provider's own error code, e.g. VoipNow `extension_invalid` or call-center `1012`. */
+  providerCode?: string;
+}
+
+/** The one error type every action failure becomes. Its message never holds a credential. */
+export class PbxError extends Error {
+  readonly code: ErrorCode;
+  readonly status?: number;
+  provider?: ProviderId;
+  operation?: OperationName | string;
+  readonly providerCode?: string;
+
+  constructor(code: ErrorCode, message: string, extra: Partial<Omit<PbxErrorDetails, 'code' | 'message'>> = {}) {
+    super(message);
+    this.name = 'PbxError';
+    this.code = code;
+    if (extra.status !== undefined) this.status = extra.status;
+    if (extra.provider !== undefined) this.provider = extra.provider;
+    if (extra.operation !== undefined) this.operation = extra.operation;
+    if (extra.providerCode !== undefined) this.providerCode = extra.providerCode;
+  }
+
+  toJSON(): PbxErrorDetails {
+    const out: PbxErrorDetails = { message: this.message, code: this.code };
+    if (this.status !== undefined) out.status = this.status;
+    if (this.provider !== undefined) out.provider = this.provider;
+    if (this.operation !== undefined) out.operation = this.operation;
+    if (this.providerCode !== undefined) out.providerCode = this.providerCode;
+    return out;
+  }
+}
+
+export function isPbxError(err: unknown): err is PbxError {
+  return err instanceof PbxError;
+}
+
+/**
+ * Replaces every known secret (and its URL-encoded form) with `***`.
+ * Every text that may leave the package (error, log, status, msg) goes through one of these.
+ */
+export class Redactor {
+  private secrets: string[] = [];
+
+  constructor(secrets: Iterable<string | undefined> = []) {
+    for (const s of secrets) this.add(s);
+  }
+
+  add(secret: string | undefined): void {
+    // Very short values would redact ordinary text; credentials are never that short in practice.
+    if (!secret || secret.length < 4) return;
+    for (const form of new Set([secret, encodeURIComponent(secret), encodeURI(secret)])) {
+      if (!this.secrets.includes(form)) this.secrets.push(form);
+    }
+    this.secrets.sort((a, b) => b.length - a.length);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('***');
+    return out;
+  }
+}

@@ -1,0 +1,24 @@
+import type { WebhookInput } from './types';
+
+/**
+ * Query and body fields of a webhook in one prototype-free map with lower-case keys, so
+ * `Event`, `event` and `EVENT` read the same. Body fields win over query fields.
+ */
+export function fieldsOf(input: WebhookInput): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of Object.entries(input.query)) out[k.toLowerCase()] = v;
+  if (input.body && typeof input.body === 'object') {
+    for (const [k, v] of Object.entries(input.body as Record<string, unknown>)) out[k.toLowerCase()] = v;
+  }
+  return out;
+}
+
+/** A field as trimmed text; numbers and booleans become text; empty, objects and arrays → undefined. */
+export function text(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    const t = value.trim();
+    return t === '' ? undefined : t;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}

@@ -1,0 +1,156 @@
+/** Public, provider-neutral shapes. Names here follow SPEC.md sections 4 and 6. */
+
+export type ProviderId = '3cx-webapi' | 'voipnow' | 'cloud-callcenter';
+
+export type CallEventName = 'ringing' | 'answered' | 'hangup' | 'recording';
+export const CALL_EVENT_NAMES: readonly CallEventName[] = ['ringing', 'answered', 'hangup', 'recording'];
+
+export type Direction = 'inbound' | 'outbound' | 'internal' | 'unknown';
+export type ExtensionType = 'extension' | 'queue' | 'ivr' | 'ringgroup' | 'other';
+export type Outcome = 'answered' | 'missed' | 'busy' | 'failed' | 'unknown';
+export type TransferKind = 'blind' | 'attended';
+
+/** One call event as the adapter understands it, before the call tracker adds `call`. */
+export interface CallEvent {
+  event: CallEventName;
+  provider: ProviderId;
+  providerEvent: string;
+  callId: string;
+  legId?: string;
+  direction: Direction;
+  extension?: string;
+  extensionType?: ExtensionType;
+  from?: string;
+  to?: string;
+  did?: string;
+  outcome?: Outcome;
+  durationSeconds?: number;
+  hangupCause?: string;
+  transfer?: TransferKind;
+  recordingUrls?: string[];
+  timestamp: string;
+  call?: CallSummary;
+  /**
+   * Adapter hint, never emitted: this hangup ended a leg that was handed on by a transfer whose
+   * kind the provider does not repeat; the call tracker fills `transfer` from the call's history.
+   */
+  legTransferred?: boolean;
+}
+
+export interface RouteHop {
+  event: 'ringing' | 'answered' | 'transfer';
+  extension?: string;
+  extensionType?: ExtensionType;
+  at: string;
+}
+
+export interface CallSummary {
+  callId: string;
+  startedAt: string;
+  answeredAt?: string;
+  endedAt?: string;
+  outcome: Outcome;
+  durationSeconds?: number;
+  hangupCause?: string;
+  route: RouteHop[];
+  answeredBy?: string;
+  transfers: number;
+}
+
+/** A webhook request reduced to what normalizers need. Field maps have no prototype. */
+export interface WebhookInput {
+  method: 'GET' | 'POST';
+  /** Query-string fields (null-prototype map). */
+  query: Record<string, string>;
+  /** Raw query string without the leading '?', e.g. for senders that put a bare URL there. */
+  rawQuery: string;
+  /** Parsed body: an object for JSON/form, a string for text, undefined for none. */
+  body: unknown;
+  receivedAt: Date;
+}
+
+export type NodeKind = 'call' | 'status' | 'queue';
+
+export type CallOperation = 'makecall' | 'answer' | 'drop' | 'transfer' | 'join' | 'doublecall';
+export type StatusQuery =
+  | 'extension-state'
+  | 'extensions'
+  | 'extension-info'
+  | 'active-calls'
+  | 'queue-agents'
+  | 'list'
+  | 'group-members'
+  | 'usergroup-members'
+  | 'call-count'
+  | 'call-connections'
+  | 'queue-talking'
+  | 'queue-free'
+  | 'group-free';
+export type QueueOperation = 'login' | 'logout' | 'set-status' | 'set-options';
+export type OperationName = CallOperation | StatusQuery | QueueOperation;
+
+/** Every parameter a node can resolve from a TypedInput or msg.payload.<param>. */
+export type ParamName =
+  | 'extension'
+  | 'destination'
+  | 'callId'
+  | 'from'
+  | 'queue'
+  | 'group'
+  | 'kind'
+  | 'status'
+  | 'enabled'
+  | 'external'
+  | 'recording';
+
+export type Params = Partial<Record<ParamName, string>>;
+
+export interface OperationSpec {
+  name: OperationName;
+  node: NodeKind;
+  /** Parameters that must be non-empty. */
+  required: ParamName[];
+  /** Parameters that may be given. */
+  optional: ParamName[];
+  /** Changes state on the PBX: never retried; a timeout is `outcome_unknown`. */
+  stateChanging: boolean;
+}
+
+export type ExtensionStateName = 'idle' | 'ringing' | 'busy' | 'offline' | 'unknown';
+
+export interface ExtensionState {
+  extension: string;
+  state: ExtensionStateName;
+  registered?: boolean;
+  [extra: string]: unknown;
+}
+
+export interface ActionResult {
+  /** The normalized result, becomes msg.payload. */
+  payload: unknown;
+  /** The provider's response body, becomes msg.raw. */
+  raw: unknown;
+}
+
+/** Credentials as Node-RED stores them for a pbx-config node. */
+export interface PbxCredentials {
+  accessKey?: string;
+  clientId?: string;
+  clientSecret?: string;
+  appId?: string;
+  appKey?: string;
+  webhookSecret?: string;
+}
+
+export interface AccountSettings {
+  provider: ProviderId;
+  baseUrl: string;
+  timeout: number;
+  rejectUnauthorized: boolean;
+  credentials: PbxCredentials;
+}
+
+export interface Logger {
+  debug(message: string): void;
+  warn(message: string): void;
+}

@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { Account } from '../core/account';
+import { PbxError, Redactor } from '../core/errors';
+import type { AccountSettings, PbxCredentials } from '../core/types';
+import { normalizePath, routerFor, validateAllowList, type Middleware } from '../core/webhook-router';
+import { PROVIDERS, providerOf } from '../providers';
+import { t } from './i18n';
+import type { AdminRequest, AdminResponse, Node, NodeAPI, NodeDef } from './red';
+
+export interface PbxConfigNode extends Node {
+  provider: string;
+  baseUrl: string;
+  webhookPath: string;
+  /** Undefined when the node's settings are unusable; `configError` says why. */
+  account?: Account;
+  configError?: string;
+}
+
+const CREDENTIALS: Record<keyof PbxCredentials, { type: 'password' }> = {
+  accessKey: { type: 'password' },
+  clientId: { type: 'password' },
+  clientSecret: { type: 'password' },
+  appId: { type: 'password' },
+  appKey: { type: 'password' },
+  webhookSecret: { type: 'password' },
+};
+
+const WARN_EVERY_MS = 10_000;
+
+export default function register(RED: NodeAPI): void {
+  function PbxConfig(this: PbxConfigNode, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    node.provider = String(def.provider ?? '');
+    node.baseUrl = String(def.baseUrl ?? '').trim();
+    node.webhookPath = normalizePath(String(def.webhookPath || `/pbx/${node.id}`));
+    const credentials = (node.credentials ?? {}) as PbxCredentials;
+    const redactor = new Redactor(Object.values(credentials));
+    let removeRoute: (() => void) | undefined;
+
+    try {
+      const definition = providerOf(node.provider);
+      if (!definition) throw new Error(t(RED, 'errors.unknown-provider', { provider: node.provider }));
+      const settings = settingsOf(def, credentials);
+      validateAllowList(String(def.allowFrom ?? ''));
+      node.account = new Account({
+        settings,
+        definition,
+        log: { debug: (m) => node.debug(m), warn: (m) => node.warn(m) },
+      });
+      const account = node.account;
+      if (RED.httpNode) {
+        const rejections = rateLimitedWarn((m) => node.warn(redactor.redact(m)));
+        removeRoute = routerFor(RED.httpNode, httpNodeMiddleware(RED)).register({
+          path: node.webhookPath,
+          secret: credentials.webhookSecret || undefined,
+          allowFrom: String(def.allowFrom ?? ''),
+          onDelivery: (input, fingerprint) => account.deliver(input, fingerprint),
+          onRejected: (status, reason, remote) => rejections(`${t(RED, 'warn.webhook-rejected')} ${status} (${reason}) from ${remote}`),
+        });
+      } else {
+        node.warn(t(RED, 'warn.no-http-node'));
+      }
+    } catch (err) {
+      node.configError = redactor.redact(err instanceof Error ? err.message : String(err));
+      node.error(node.configError);
+    }
+
+    node.on('close', (_removed, done) => {
+      removeRoute?.();
+      node.account?.close();
+      node.account = undefined;
+      done();
+    });
+  }
+
+  RED.nodes.registerType('pbx-config', PbxConfig, { credentials: CREDENTIALS });
+
+  // Editor support: operations per provider (the editor hides unsupported ones).
+  RED.httpAdmin.get('/pbx-config/providers', RED.auth.needsPermission('pbx-config.read'), (_req, res) => {
+    const out: Record<string, unknown> = {};
+    for (const [id, p] of Object.entries(PROVIDERS)) {
+      if (!p) continue;
+      out[id] = {
+        label: p.label,
+        credentials: p.credentials,
+        operations: p.operations.map((o) => ({ name: o.name, node: o.node, required: o.required, optional: o.optional })),
+      };
+    }
+    res.json(out);
+  });
+
+  RED.httpAdmin.get('/pbx-config/secret', RED.auth.needsPermission('pbx-config.write'), (_req, res) => {
+    res.json({ secret: randomBytes(18).toString('base64url') });
+  });
+
+  RED.httpAdmin.post('/pbx-config/test', RED.auth.needsPermission('pbx-config.write'), (req, res) => {
+    void testConnection(RED, req, res);
+  });
+}
+
+function settingsOf(def: NodeDef, credentials: PbxCredentials): AccountSettings {
+  const baseUrl = String(def.baseUrl ?? '').trim();
+  if (!/^https?:\/\/[^\s]+$/i.test(baseUrl)) throw new Error(`base URL "${baseUrl}" is not an http(s) URL`);
+  const timeout = Number(def.timeout);
+  return {
+    provider: String(def.provider) as AccountSettings['provider'],
+    baseUrl,
+    timeout: Number.isFinite(timeout) && timeout > 0 ? timeout : 10000,
+    rejectUnauthorized: def.rejectUnauthorized !== false && def.rejectUnauthorized !== 'false',
+    credentials,
+  };
+}
+
+/** Node-RED's `httpNodeMiddleware` setting, applied to webhooks as the http-in node does. */
+function httpNodeMiddleware(RED: NodeAPI): Middleware[] {
+  const mw = RED.settings.httpNodeMiddleware;
+  if (typeof mw === 'function') return [mw as Middleware];
+  if (Array.isArray(mw)) return mw.filter((m): m is Middleware => typeof m === 'function');
+  return [];
+}
+
+function rateLimitedWarn(warn: (m: string) => void): (m: string) => void {
+  let last = 0;
+  let suppressed = 0;
+  return (message) => {
+    const now = Date.now();
+    if (now - last < WARN_EVERY_MS) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    warn(suppressed ? `${message} (+${suppressed} more not shown)` : message);
+    suppressed = 0;
+  };
+}
+
+const STORED = '__PWRD__';
+
+/**
+ * Test connection from the editor. Stored credentials of a deployed node are only used with
+ * that node's own base URL, so a dialog cannot send them to another host.
+ */
+async function testConnection(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const typed = (body.credentials ?? {}) as Record<string, unknown>;
+  const id = typeof body.id === 'string' ? body.id : '';
+  const deployed = id ? (RED.nodes.getNode(id) as PbxConfigNode | null) : null;
+  const stored = id ? (RED.nodes.getCredentials(id) ?? {}) : {};
+  const credentials: PbxCredentials = {};
+  const wantsStored = Object.values(typed).some((v) => v === STORED);
+  const baseUrl = String(body.baseUrl ?? '').trim();
+  const redactor = new Redactor([...Object.values(stored), ...Object.values(typed).map(String)]);
+  try {
+    if (wantsStored && (!deployed || !deployed.account || deployed.account.definition.id !== body.provider || deployed.baseUrl !== baseUrl)) {
+      throw new PbxError('invalid_input', t(RED, 'errors.stored-credentials'));
+    }
+    for (const key of Object.keys(CREDENTIALS) as Array<keyof PbxCredentials>) {
+      const v = typed[key];
+      if (v === STORED) credentials[key] = stored[key];
+      else if (typeof v === 'string' && v) credentials[key] = v;
+    }
+    const definition = providerOf(String(body.provider ?? ''));
+    if (!definition) throw new PbxError('invalid_input', t(RED, 'errors.unknown-provider', { provider: String(body.provider) }));
+    const account = new Account({
+      settings: settingsOf({ ...body, id: 'test', type: 'pbx-config' } as NodeDef, credentials),
+      definition,
+      log: { debug: () => undefined, warn: () => undefined },
+      retryDelaysMs: [],
+    });
+    try {
+      res.json({ ok: true, message: await account.testConnection() });
+    } finally {
+      account.close();
+    }
+  } catch (err) {
+    const e = err instanceof PbxError ? err : new PbxError('invalid_input', err instanceof Error ? err.message : String(err));
+    res.json({ ok: false, code: e.code, message: redactor.redact(e.message) });
+  }
+}

@@ -1,0 +1,160 @@
+import { WebhookPayloadError } from '../../core/provider';
+import { fieldsOf, text } from '../../core/fields';
+import type { CallEvent, CallEventName, Direction, ExtensionType, Outcome, WebhookInput } from '../../core/types';
+
+/** 3CX WebAPI event names (POST and GET schemes) → normalized event and direction. */
+const EVENT_MAP: Record<string, { event: CallEventName; direction: Direction }> = {
+  ringing: { event: 'ringing', direction: 'inbound' },
+  dialing: { event: 'ringing', direction: 'outbound' },
+  incomingcall_started: { event: 'answered', direction: 'inbound' },
+  hangupincoming: { event: 'answered', direction: 'inbound' },
+  pickupincoming: { event: 'answered', direction: 'inbound' },
+  outgoingcall_started: { event: 'answered', direction: 'outbound' },
+  hangupoutgoing: { event: 'answered', direction: 'outbound' },
+  pickupoutgoing: { event: 'answered', direction: 'outbound' },
+  incoming: { event: 'hangup', direction: 'inbound' },
+  outgoing: { event: 'hangup', direction: 'outbound' },
+  recording: { event: 'recording', direction: 'unknown' },
+};
+
+const USER_TYPES: Record<string, ExtensionType> = { ext: 'extension', queue: 'queue', other: 'ivr' };
+const FINISH_TYPES: Record<string, Outcome> = { ok: 'answered', missed: 'missed' };
+
+/** Normalizes one 3CX WebAPI webhook delivery (SPEC section 5). */
+export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
+  const timestamp = input.receivedAt.toISOString();
+  const bareUrl = bareRecordingUrl(input);
+  if (bareUrl) return [recordingFromUrl(bareUrl, timestamp)];
+
+  const f = fieldsOf(input);
+  const providerEvent = text(f.event);
+  if (!providerEvent) throw new WebhookPayloadError('3CX webhook without an Event field');
+  const mapped = EVENT_MAP[providerEvent.toLowerCase()];
+  if (!mapped) return [];
+
+  const legId = text(f.id);
+  if (!legId) throw new WebhookPayloadError(`3CX ${providerEvent} webhook without an Id`);
+  const user = text(f.user);
+  const callerId = text(f.callerid);
+  const did = text(f.did);
+  const usertype = text(f.usertype)?.toLowerCase();
+
+  const event: CallEvent = {
+    event: mapped.event,
+    provider: '3cx-webapi',
+    providerEvent,
+    callId: callIdOf(legId),
+    legId,
+    direction: mapped.direction,
+    timestamp,
+  };
+  if (user) event.extension = user;
+  const extensionType = usertype ? (USER_TYPES[usertype] ?? 'other') : defaultExtensionType(mapped.event, user);
+  if (extensionType) event.extensionType = extensionType;
+  if (did) event.did = did;
+  const party = callerId && callerId.toUpperCase() !== 'MAKECALL' ? callerId : undefined;
+  if (mapped.direction === 'inbound') {
+    if (party) event.from = party;
+    const to = did ?? user;
+    if (to) event.to = to;
+  } else if (mapped.direction === 'outbound') {
+    if (user) event.from = user;
+    if (party) event.to = party;
+  } else if (party) {
+    event.from = party;
+  }
+
+  switch (mapped.event) {
+    case 'answered': {
+      const trtype = text(f.trtype)?.toLowerCase();
+      if (trtype === 'blind' || trtype === 'attended') event.transfer = trtype;
+      break;
+    }
+    case 'hangup': {
+      event.outcome = FINISH_TYPES[text(f.finishtype)?.toLowerCase() ?? ''] ?? 'unknown';
+      const duration = parseDuration(text(f.duration)) ?? durationFromTitle(text(f.title));
+      if (duration !== undefined) event.durationSeconds = duration;
+      if (text(f.transfer)?.toLowerCase() === 'true') event.legTransferred = true;
+      break;
+    }
+    case 'recording': {
+      const urls = urlList(f.fileurls);
+      if (urls.length) event.recordingUrls = urls;
+      break;
+    }
+  }
+  return [event];
+}
+
+/** `230307114903_10-1` → `230307114903_10`: the leg suffix changes as the call moves. */
+export function callIdOf(id: string): string {
+  return id.replace(/-\d+$/, '');
+}
+
+function defaultExtensionType(event: CallEventName, user: string | undefined): ExtensionType | undefined {
+  // Answer and dial events always name the extension; hangups may name a queue (missed call),
+  // which the call tracker resolves from the route.
+  if (!user) return undefined;
+  return event === 'answered' || event === 'ringing' ? 'extension' : undefined;
+}
+
+/** "mm:ss" or "hh:mm:ss" → seconds; empty → undefined. */
+export function parseDuration(value: string | undefined): number | undefined {
+  if (!value || !/^\d+(:\d{1,2}){1,2}$/.test(value.trim())) return undefined;
+  return value
+    .trim()
+    .split(':')
+    .reduce((total, part) => total * 60 + Number(part), 0);
+}
+
+/** GET scheme: `title=...Answered call from 420774852629 (0:07)`. */
+function durationFromTitle(title: string | undefined): number | undefined {
+  const m = title ? /\((\d+(?::\d{1,2}){1,2})\)\s*$/.exec(title) : null;
+  return m ? parseDuration(m[1]) : undefined;
+}
+
+function urlList(value: unknown): string[] {
+  const items = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return items.map((v) => cleanUrl(String(v))).filter((u): u is string => u !== undefined);
+}
+
+function cleanUrl(raw: string): string | undefined {
+  const u = raw.trim().replace(/^[\s'"‘’“”]+|[\s'"‘’“”]+$/g, '');
+  return /^https?:\/\/\S+$/i.test(u) ? u : undefined;
+}
+
+/** The GET scheme may deliver a recording as nothing but its URL (query string or body). */
+function bareRecordingUrl(input: WebhookInput): string | undefined {
+  if (typeof input.body === 'string') {
+    const fromBody = cleanUrl(input.body);
+    if (fromBody) return fromBody;
+  }
+  if (input.rawQuery && !/(^|&)event=/i.test(input.rawQuery)) {
+    let decoded = input.rawQuery;
+    try {
+      decoded = decodeURIComponent(input.rawQuery.replace(/\+/g, ' '));
+    } catch {
+      // keep it as it came
+    }
+    const fromQuery = cleanUrl(decoded.replace(/^(url|fileurl|fileurls)=/i, '').replace(/=$/, ''));
+    if (fromQuery) return fromQuery;
+  }
+  return undefined;
+}
+
+function recordingFromUrl(url: string, timestamp: string): CallEvent {
+  // .../recording/230102185935_18-1-1.mp3 → leg 230102185935_18-1
+  const file = url.split('/').pop() ?? '';
+  const legId = file.replace(/\.[a-z0-9]+$/i, '').replace(/-\d+$/, '');
+  if (!/_\d+/.test(legId)) throw new WebhookPayloadError('3CX recording URL without a call id in its file name');
+  return {
+    event: 'recording',
+    provider: '3cx-webapi',
+    providerEvent: 'recording',
+    callId: callIdOf(legId),
+    legId,
+    direction: 'unknown',
+    recordingUrls: [url],
+    timestamp,
+  };
+}

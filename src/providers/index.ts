@@ -1,0 +1,12 @@
+import type { ProviderDefinition } from '../core/provider';
+import type { ProviderId } from '../core/types';
+import { threeCxWebApi } from './3cx-webapi';
+
+/** Every provider the package speaks. A new provider is one folder and one line here. */
+export const PROVIDERS: Partial<Record<ProviderId, ProviderDefinition>> = {
+  '3cx-webapi': threeCxWebApi,
+};
+
+export function providerOf(id: string): ProviderDefinition | undefined {
+  return Object.prototype.hasOwnProperty.call(PROVIDERS, id) ? PROVIDERS[id as ProviderId] : undefined;
+}
