@@ -1,0 +1,427 @@
+import { GET_SCHEME_EVENT, THREE_CX_SCENARIOS, type ThreeCxStep } from './3cx-scenarios';
+import { sleep } from './server';
+import type { ProviderSimulator, SimReply, SimRequest } from './types';
+import { WebhookSender, type WebhookScheme } from './webhook-sender';
+
+export interface ThreeCxSimOptions {
+  accessKey: string;
+  /** Pause between the webhooks of one call. */
+  stepMs?: number;
+  /** How long a makecall talks before it hangs up. */
+  talkMs?: number;
+  scheme?: WebhookScheme;
+}
+
+interface Extension {
+  num: string;
+  name: string;
+  lastname: string;
+  email: string;
+  mobile: string;
+  registered: boolean;
+  enabled: boolean;
+  externalCalls: boolean;
+  recordType: 'All' | 'External' | 'Off';
+  fwd: 'Available' | 'Away';
+  queueGlobal: boolean;
+  devices: Array<{ userAgent: string; contact: string }>;
+}
+
+interface ActiveCall {
+  callID: number;
+  base: string;
+  leg: number;
+  ext: string;
+  party: string;
+  direction: 'Inbound' | 'Outbound';
+  state: 'Routing' | 'Talking';
+  startedAt: string;
+  answeredAt?: string;
+  timer?: NodeJS.Timeout;
+}
+
+const EXTENSIONS = ['100', '101', '102', '110', '111', '112', '113', '114', '115', '117', '120', '201', '202', '203', '204', '301'];
+const REGISTERED = ['100', '110', '112', '115', '117', '120', '202', '204'];
+const QUEUES: Record<string, string[]> = { '820': ['201', '202', '203', '204'], '807': ['117', '204'] };
+const RING_GROUPS: Record<string, string[]> = { '860': ['114', '112'], '861': ['117', '204'] };
+const IVRS = ['800', '801'];
+const LINES = ['10000', '10001'];
+const USER_GROUPS: Record<string, string[]> = { __DEFAULT__: EXTENSIONS, Sales: ['117', '204'], Support: ['201', '202', '203'] };
+
+/**
+ * The 3CX WebAPI add-on on loopback: `GET /webapi/{accessKey}/{method}` with the documented
+ * responses, in-memory extensions, queues and calls, and the documented webhooks.
+ */
+export class ThreeCxSimulator implements ProviderSimulator {
+  readonly id = '3cx-webapi';
+  readonly prefix = '/webapi';
+  readonly sender: WebhookSender;
+  private extensions = new Map<string, Extension>();
+  private queueLogins = new Map<string, Set<string>>();
+  private calls = new Map<number, ActiveCall>();
+  private nextCall = 1;
+  private seq = 1;
+  private readonly stepMs: number;
+  private readonly talkMs: number;
+
+  constructor(private readonly options: ThreeCxSimOptions) {
+    this.sender = new WebhookSender(options.scheme ?? 'post');
+    this.stepMs = options.stepMs ?? 300;
+    this.talkMs = options.talkMs ?? 1500;
+    this.reset();
+  }
+
+  reset(): void {
+    for (const c of this.calls.values()) clearTimeout(c.timer);
+    this.calls.clear();
+    this.extensions.clear();
+    for (const num of EXTENSIONS) {
+      this.extensions.set(num, {
+        num,
+        name: `Agent ${num}`,
+        lastname: '',
+        email: `agent${num}@example.test`,
+        mobile: '',
+        registered: REGISTERED.includes(num),
+        enabled: true,
+        externalCalls: true,
+        recordType: 'All',
+        fwd: 'Available',
+        queueGlobal: true,
+        devices: REGISTERED.includes(num) ? [{ userAgent: 'Simulated Phone 1.0', contact: `sip:${num}@127.0.0.1:5060` }] : [],
+      });
+    }
+    this.queueLogins.clear();
+    for (const [q, members] of Object.entries(QUEUES)) this.queueLogins.set(q, new Set(members.filter((m) => REGISTERED.includes(m))));
+  }
+
+  scenarios(): string[] {
+    return Object.keys(THREE_CX_SCENARIOS);
+  }
+
+  state(): unknown {
+    return {
+      extensions: [...this.extensions.values()].map((e) => ({ num: e.num, registered: e.registered, status: this.statusOf(e.num), fwd: e.fwd })),
+      calls: [...this.calls.values()].map(({ timer: _t, ...c }) => c),
+      queues: Object.fromEntries([...this.queueLogins].map(([q, s]) => [q, [...s]])),
+    };
+  }
+
+  handle(req: SimRequest): SimReply {
+    const parts = req.url.pathname.slice(this.prefix.length + 1).split('/');
+    if (req.method !== 'GET') return { status: 405, body: 'Method Not Allowed' };
+    if (parts.length === 2 && parts[0] === 'recording') return { status: 200, body: 'ID3-simulated-audio', headers: { 'Content-Type': 'audio/mpeg' } };
+    if (parts.length !== 2) return { status: 404, body: 'Not Found' };
+    const [key, method] = [decodeURIComponent(parts[0]), parts[1]];
+    if (key !== this.options.accessKey) return { status: 401, body: 'Unauthorized' };
+    const q = (name: string) => req.url.searchParams.get(name) ?? '';
+    return this.method(method, q);
+  }
+
+  private method(method: string, q: (name: string) => string): SimReply {
+    const ok = (body: unknown): SimReply => ({ status: 200, body });
+    const ext = (num: string) => this.extensions.get(num);
+    const needExt = (num: string): SimReply | undefined => (ext(num) ? undefined : { status: 404, body: `Extension ${num} not found` });
+    switch (method) {
+      case 'makecall': {
+        const first = q('firstnum');
+        const second = q('secondnum');
+        if (!first || !second) return { status: 400, body: 'firstnum and secondnum are required' };
+        const missing = needExt(first);
+        if (missing) return missing;
+        void this.playMakecall(first, second);
+        return ok({ firstNum: first, secondNum: second });
+      }
+      case 'answer': {
+        const call = this.callOf(q('num'), 'Routing');
+        if (!call) return ok({ result: false });
+        void this.answerCall(call);
+        return ok({ result: 'Answer' });
+      }
+      case 'drop': {
+        const call = this.callOf(q('num'));
+        if (!call) return ok({ result: false });
+        void this.endCall(call);
+        return ok({ result: 'Drop' });
+      }
+      case 'transfer': {
+        const call = this.callOf(q('num'), 'Talking');
+        const dest = q('dest');
+        if (!call || !dest) return ok({ result: false });
+        void this.blindTransfer(call, dest);
+        return ok({ result: 'Transfer' });
+      }
+      case 'join':
+        return ok({ result: 'joined together' });
+      case 'ext.devices': {
+        const e = ext(q('num'));
+        return e ? ok({ count: e.devices.length, devices: e.devices }) : { status: 404, body: 'Extension not found' };
+      }
+      case 'pbx.callsinfo':
+        return ok({ count: this.calls.size, callsInfo: [...this.calls.values()].map((c) => this.callInfo(c)) });
+      case 'pbx.calls':
+        return ok({ result: this.calls.size });
+      case 'pbx.activesbycallid':
+        return ok({
+          count: this.calls.size,
+          AConnByCallID: [...this.calls.values()].map((c) => ({
+            callID: c.callID,
+            direction: c.direction,
+            did: '',
+            AConnList: [this.lineParty(c), { dnNum: c.ext, dnType: 'extension', externalParty: c.party, status: c.state === 'Talking' ? 'Connected' : 'Ringing' }],
+          })),
+        });
+      case 'all.ext':
+        return ok({ nums: [...this.extensions.keys()] });
+      case 'all.registered':
+        return ok({ nums: [...this.extensions.values()].filter((e) => e.registered).map((e) => e.num) });
+      case 'all.group':
+        return ok({ nums: Object.keys(RING_GROUPS) });
+      case 'all.queue':
+        return ok({ nums: Object.keys(QUEUES) });
+      case 'all.ivr':
+        return ok({ nums: IVRS });
+      case 'all.line':
+        return ok({ nums: LINES });
+      case 'all.extgroup':
+        return ok({ extGroups: Object.keys(USER_GROUPS) });
+      case 'ext.info': {
+        const e = ext(q('num'));
+        if (!e) return { status: 404, body: 'Extension not found' };
+        return ok({ num: e.num, name: e.name, lastname: e.lastname, email: e.email, mobile: e.mobile, enabled: e.enabled, externalCalls: e.externalCalls, recordType: e.recordType });
+      }
+      case 'ext.state': {
+        const e = ext(q('num'));
+        if (!e) return { status: 404, body: 'Extension not found' };
+        return ok({
+          num: e.num,
+          registered: e.registered,
+          status: this.statusOf(e.num),
+          fwdName: e.fwd,
+          qGlobalStatus: e.queueGlobal,
+          qStatus: Object.keys(QUEUES)
+            .filter((qn) => QUEUES[qn].includes(e.num))
+            .map((qn) => ({ num: qn, status: this.queueLogins.get(qn)!.has(e.num) })),
+        });
+      }
+      case 'queue.members':
+      case 'queue.free':
+      case 'queue.talk': {
+        const members = QUEUES[q('num')];
+        if (!members) return { status: 404, body: 'Queue not found' };
+        const rows = members
+          .map((num) => ({ num, name: ext(num)!.name, lastname: '', loggedIn: this.loggedIn(q('num'), num) }))
+          .filter((m) => method === 'queue.members' || (m.loggedIn && (method === 'queue.free' ? this.statusOf(m.num) === 'Free' : this.statusOf(m.num) === 'Talking')));
+        return ok({ count: rows.length, members: rows });
+      }
+      case 'queue.isfree': {
+        const members = QUEUES[q('num')];
+        if (!members) return { status: 404, body: 'Queue not found' };
+        return ok({ result: members.some((m) => this.loggedIn(q('num'), m) && this.statusOf(m) === 'Free') });
+      }
+      case 'group.members':
+      case 'group.free': {
+        const members = RING_GROUPS[q('num')];
+        if (!members) return { status: 404, body: 'Ring group not found' };
+        const rows = method === 'group.members' ? members : members.filter((m) => ext(m)!.registered && this.statusOf(m) === 'Free');
+        return ok({ count: rows.length, members: rows });
+      }
+      case 'extgroup.members': {
+        const members = USER_GROUPS[q('name')];
+        if (!members) return { status: 404, body: 'User group not found' };
+        return ok({ count: members.length, members });
+      }
+      case 'ext.fwd.set': {
+        const e = ext(q('num'));
+        const status = q('status');
+        if (!e || (status !== 'Available' && status !== 'Away')) return ok({ result: false });
+        e.fwd = status;
+        return ok({ result: true });
+      }
+      case 'ext.queueglobal.set': {
+        const e = ext(q('num'));
+        if (!e || !/^(ON|OFF)$/.test(q('log'))) return ok({ result: false });
+        e.queueGlobal = q('log') === 'ON';
+        return ok({ result: true });
+      }
+      case 'ext.queue.set': {
+        const logins = this.queueLogins.get(q('queue'));
+        if (!ext(q('num')) || !logins || !QUEUES[q('queue')].includes(q('num')) || !/^(ON|OFF)$/.test(q('log'))) return ok({ result: false });
+        if (q('log') === 'ON') logins.add(q('num'));
+        else logins.delete(q('num'));
+        return ok({ result: true });
+      }
+      case 'ext.options.set': {
+        const e = ext(q('num'));
+        const rec = { ALL: 'All', EXTERNAL: 'External', OFF: 'Off' }[q('recording')] as Extension['recordType'] | undefined;
+        if (!e || !/^(ON|OFF)$/.test(q('enabled')) || !/^(ON|OFF)$/.test(q('external')) || !rec) return ok({ result: false });
+        e.enabled = q('enabled') === 'ON';
+        e.externalCalls = q('external') === 'ON';
+        e.recordType = rec;
+        return ok({ result: true });
+      }
+      default:
+        return { status: 404, body: 'Not Found' };
+    }
+  }
+
+  /** Plays a documented scenario with fresh ids; the webhook scheme may be overridden. */
+  async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
+    const scenario = THREE_CX_SCENARIOS[name];
+    if (!scenario) throw new Error(`unknown scenario ${name}`);
+    const base = this.newCallBase();
+    const caller = String(options.caller ?? '05551239988');
+    const did = String(options.did ?? '');
+    const scheme = (options.scheme as WebhookScheme | undefined) ?? this.sender.scheme;
+    for (const step of scenario.steps) {
+      await this.emit(step, { base, caller, did, scheme, direction: scenario.direction });
+      if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
+    }
+    return { callId: base };
+  }
+
+  private newCallBase(): string {
+    const d = new Date();
+    const stamp = [d.getFullYear() % 100, d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join('');
+    return `${stamp}_${this.seq++}`;
+  }
+
+  /** Sends one step in the POST scheme, or converted the way the GET scheme documents it. */
+  private emit(step: ThreeCxStep, call: { base: string; caller: string; did: string; scheme: WebhookScheme; direction: 'inbound' | 'outbound' }): Promise<number> {
+    const id = `${call.base}-${step.leg}`;
+    const recordingUrl = `https://127.0.0.1:5001/webapi/recording/${id}-1.mp3`;
+    if (call.scheme === 'post') {
+      const fields: Record<string, unknown> = { Event: step.Event };
+      if (step.Event === 'recording') fields.FileUrls = [recordingUrl];
+      fields.Callerid = step.makecall ? 'MAKECALL' : call.caller;
+      fields.User = step.User;
+      if (step.Usertype) fields.Usertype = step.Usertype;
+      if (step.Trtype) fields.Trtype = step.Trtype;
+      if (step.Finishtype) fields.Finishtype = step.Finishtype;
+      if (step.Transfer) fields.Transfer = step.Transfer;
+      if (step.Event !== 'recording' && step.Event !== 'dialing') fields.Did = call.did;
+      if (step.Duration !== undefined) fields.Duration = step.Duration;
+      fields.Id = id;
+      return this.sender.send(fields, 'post');
+    }
+    if (step.Event === 'recording') return this.sender.sendRaw('GET', encodeURIComponent(recordingUrl));
+    const fields: Record<string, unknown> = { event: GET_SCHEME_EVENT[step.Event] ?? step.Event, callerid: call.caller, user: step.User };
+    if (step.Usertype) fields.usertype = step.Usertype;
+    if (step.Finishtype) fields.finishtype = step.Finishtype;
+    if (step.Transfer) fields.transfer = step.Transfer;
+    if (step.Event !== 'dialing') fields.did = call.did;
+    if (step.Trtype) fields.trtype = step.Trtype;
+    if (step.Finishtype) fields.title = this.title(step, call);
+    fields.id = id;
+    return this.sender.send(fields, call.scheme);
+  }
+
+  private title(step: ThreeCxStep, call: { caller: string; did: string; direction: string }): string {
+    const talk = step.Duration ? ` (${Number(step.Duration.split(':')[0])}:${step.Duration.split(':')[1]})` : '';
+    const prefix = call.did ? `${call.did}:` : '';
+    if (call.direction === 'outbound') return step.Duration ? `Successful call to ${call.caller}${talk}` : `Unanswered call to ${call.caller}`;
+    return step.Duration ? `${prefix}Answered call from ${call.caller}${talk}` : `${prefix}Missed call by queue ${step.User} from ${call.caller}`;
+  }
+
+  // --- live calls started by call control -------------------------------------------------
+
+  private async playMakecall(ext: string, destination: string): Promise<void> {
+    const call: ActiveCall = {
+      callID: this.nextCall++,
+      base: this.newCallBase(),
+      leg: 0,
+      ext,
+      party: destination,
+      direction: 'Outbound',
+      state: 'Routing',
+      startedAt: new Date().toISOString(),
+    };
+    this.calls.set(call.callID, call);
+    const ctx = this.ctx(call, 'outbound');
+    await this.emit({ Event: 'dialing', User: ext, leg: 0 }, ctx);
+    // A destination ending in 0000 never answers: the documented "outgoing unsuccessful" flow.
+    if (destination.endsWith('0000')) {
+      call.timer = setTimeout(() => void this.endCall(call), this.stepMs * 2);
+      return;
+    }
+    call.timer = setTimeout(() => void this.answerCall(call, true), this.stepMs);
+  }
+
+  private async answerCall(call: ActiveCall, makecall = false): Promise<void> {
+    if (!this.calls.has(call.callID) || call.state === 'Talking') return;
+    call.state = 'Talking';
+    call.leg = 1;
+    call.answeredAt = new Date().toISOString();
+    const outbound = call.direction === 'Outbound';
+    await this.emit({ Event: outbound ? 'outgoingcall_started' : 'incomingcall_started', User: call.ext, Trtype: 'NotDef', leg: 1, makecall }, this.ctx(call, outbound ? 'outbound' : 'inbound'));
+    clearTimeout(call.timer);
+    call.timer = setTimeout(() => void this.endCall(call), this.talkMs);
+  }
+
+  private async blindTransfer(call: ActiveCall, dest: string): Promise<void> {
+    clearTimeout(call.timer);
+    const ctx = this.ctx(call, call.direction === 'Outbound' ? 'outbound' : 'inbound');
+    await this.emit({ Event: 'ringing', User: dest, Usertype: 'ext', leg: call.leg }, ctx);
+    await sleep(this.stepMs);
+    if (!this.calls.has(call.callID)) return;
+    await this.emit({ Event: 'recording', User: call.ext, leg: call.leg }, ctx);
+    call.ext = dest;
+    call.leg += 1;
+    call.answeredAt = new Date().toISOString();
+    await this.emit({ Event: 'incomingcall_started', User: dest, Trtype: 'Blind', leg: call.leg }, ctx);
+    call.timer = setTimeout(() => void this.endCall(call), this.talkMs);
+  }
+
+  private async endCall(call: ActiveCall): Promise<void> {
+    if (!this.calls.delete(call.callID)) return;
+    clearTimeout(call.timer);
+    const ctx = this.ctx(call, call.direction === 'Outbound' ? 'outbound' : 'inbound');
+    const answered = call.state === 'Talking';
+    const seconds = answered ? Math.max(1, Math.round((Date.now() - Date.parse(call.answeredAt!)) / 1000)) : 0;
+    const duration = answered ? `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}` : '';
+    await this.emit(
+      { Event: call.direction === 'Outbound' ? 'outgoing' : 'incoming', User: call.ext, Finishtype: answered ? 'Ok' : 'Missed', Transfer: 'False', Duration: duration, leg: call.leg },
+      ctx,
+    );
+    if (answered) {
+      await sleep(this.stepMs);
+      await this.emit({ Event: 'recording', User: call.ext, leg: call.leg }, ctx);
+    }
+  }
+
+  private ctx(call: ActiveCall, direction: 'inbound' | 'outbound') {
+    return { base: call.base, caller: call.party, did: '', scheme: this.sender.scheme, direction };
+  }
+
+  private callOf(ext: string, state?: ActiveCall['state']): ActiveCall | undefined {
+    return [...this.calls.values()].find((c) => c.ext === ext && (!state || c.state === state));
+  }
+
+  private statusOf(num: string): string {
+    const call = this.callOf(num);
+    if (!call) return 'Free';
+    return call.state === 'Talking' ? 'Talking' : 'Ringing';
+  }
+
+  private loggedIn(queue: string, num: string): boolean {
+    return this.extensions.get(num)!.queueGlobal && (this.queueLogins.get(queue)?.has(num) ?? false);
+  }
+
+  private lineParty(c: ActiveCall) {
+    return { dnNum: '10000', dnType: 'externalline', externalParty: c.party, status: c.state === 'Talking' ? 'Connected' : 'Dialing' };
+  }
+
+  private callInfo(c: ActiveCall) {
+    const me = { dnNum: c.ext, dnType: 'extension', externalParty: c.party, status: c.state === 'Talking' ? 'Connected' : 'Ringing' };
+    return {
+      callID: c.callID,
+      state: c.state,
+      startedAt: c.startedAt,
+      answeredAt: c.answeredAt ?? c.startedAt,
+      did: '',
+      owner: this.lineParty(c),
+      talkTo: c.state === 'Talking' ? [me] : [],
+      routingTo: c.state === 'Routing' ? [me] : [],
+    };
+  }
+}

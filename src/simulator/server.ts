@@ -1,0 +1,182 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Fault, ProviderSimulator, SimReply, SimRequest } from './types';
+import type { WebhookScheme } from './webhook-sender';
+
+export interface LoggedRequest {
+  at: string;
+  provider: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The loopback PBX: one HTTP server serving every provider simulator under its path prefix,
+ * plus a control API under `/_sim` (scenarios, webhook target, faults, request log).
+ */
+export class Simulator {
+  readonly providers: ProviderSimulator[];
+  readonly requests: LoggedRequest[] = [];
+  private faults: Fault[] = [];
+  private server?: http.Server;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(providers: ProviderSimulator[]) {
+    this.providers = providers;
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = http.createServer((req, res) => void this.dispatch(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    return this.url;
+  }
+
+  get url(): string {
+    const addr = this.server?.address() as AddressInfo | null;
+    return addr ? `http://127.0.0.1:${addr.port}` : '';
+  }
+
+  provider(id: string): ProviderSimulator {
+    const p = this.providers.find((x) => x.id === id);
+    if (!p) throw new Error(`no simulator for provider ${id}`);
+    return p;
+  }
+
+  setWebhook(id: string, url: string | undefined, scheme?: WebhookScheme): void {
+    const p = this.provider(id);
+    p.sender.url = url;
+    if (scheme) p.sender.scheme = scheme;
+  }
+
+  addFault(fault: Fault): void {
+    this.faults.push({ ...fault });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** Requests a provider received, optionally only those to one method/path fragment. */
+  received(provider: string, pathIncludes = ''): LoggedRequest[] {
+    return this.requests.filter((r) => r.provider === provider && r.path.includes(pathIncludes));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.providers.map((p) => p.sender.idle()));
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > 1024 * 1024) return reply(res, { status: 413, body: 'too large' });
+      chunks.push(chunk as Buffer);
+    }
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const simReq: SimRequest = { method: req.method ?? 'GET', url, headers: req.headers, rawBody: Buffer.concat(chunks) };
+    try {
+      if (url.pathname.startsWith('/_sim/')) return reply(res, await this.control(simReq));
+      const provider = this.providers.find((p) => url.pathname === p.prefix || url.pathname.startsWith(p.prefix + '/'));
+      if (!provider) return reply(res, { status: 404, body: 'not found' });
+      this.log(provider.id, simReq);
+      const fault = this.takeFault(url.pathname);
+      if (fault?.delayMs) await sleep(fault.delayMs);
+      if (fault?.reset) {
+        req.socket.destroy();
+        return;
+      }
+      if (fault?.rawBody !== undefined) return reply(res, { status: fault.status ?? 200, body: fault.rawBody, headers: { 'Content-Type': 'application/json' } });
+      if (fault?.status) return reply(res, { status: fault.status, body: `simulated ${fault.status}` });
+      reply(res, await provider.handle(simReq));
+    } catch (err) {
+      reply(res, { status: 500, body: `simulator error: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+
+  private takeFault(path: string): Fault | undefined {
+    const i = this.faults.findIndex((f) => !f.pathPrefix || path.startsWith(f.pathPrefix));
+    if (i < 0) return undefined;
+    const fault = this.faults[i];
+    if (fault.times !== undefined && --fault.times <= 0) this.faults.splice(i, 1);
+    return fault;
+  }
+
+  private log(provider: string, req: SimRequest): void {
+    this.requests.push({
+      at: new Date().toISOString(),
+      provider,
+      method: req.method,
+      path: req.url.pathname,
+      query: Object.fromEntries(req.url.searchParams),
+      body: req.rawBody.toString('utf8').slice(0, 2000),
+    });
+    if (this.requests.length > 5000) this.requests.splice(0, this.requests.length - 5000);
+  }
+
+  private async control(req: SimRequest): Promise<SimReply> {
+    const path = req.url.pathname.replace(/^\/_sim/, '');
+    const body = req.rawBody.length ? (JSON.parse(req.rawBody.toString('utf8')) as Record<string, unknown>) : {};
+    const providerId = String(body.provider ?? req.url.searchParams.get('provider') ?? this.providers[0]?.id);
+    if (req.method === 'GET' && path === '/scenarios') {
+      return { status: 200, body: Object.fromEntries(this.providers.map((p) => [p.id, p.scenarios()])) };
+    }
+    if (req.method === 'POST' && path === '/scenario') {
+      const p = this.provider(providerId);
+      const name = String(body.name ?? '');
+      if (!p.scenarios().includes(name)) return { status: 404, body: { error: `unknown scenario ${name}`, scenarios: p.scenarios() } };
+      const result = await p.play(name, body);
+      return { status: 200, body: result };
+    }
+    if (req.method === 'POST' && path === '/webhook') {
+      this.setWebhook(providerId, body.url ? String(body.url) : undefined, body.scheme as WebhookScheme | undefined);
+      return { status: 200, body: { ok: true } };
+    }
+    if (path === '/faults') {
+      if (req.method === 'DELETE') this.clearFaults();
+      else if (req.method === 'POST') this.addFault(body as Fault);
+      return { status: 200, body: { faults: this.faults } };
+    }
+    if (path === '/requests') {
+      if (req.method === 'DELETE') this.requests.length = 0;
+      return { status: 200, body: this.requests.filter((r) => !req.url.searchParams.get('provider') || r.provider === providerId) };
+    }
+    if (req.method === 'GET' && path === '/state') {
+      return { status: 200, body: Object.fromEntries(this.providers.map((p) => [p.id, p.state()])) };
+    }
+    if (req.method === 'POST' && path === '/reset') {
+      this.providers.forEach((p) => p.reset());
+      this.clearFaults();
+      this.requests.length = 0;
+      return { status: 200, body: { ok: true } };
+    }
+    return { status: 404, body: { error: 'unknown control path' } };
+  }
+}
+
+function reply(res: http.ServerResponse, r: SimReply): void {
+  if (res.headersSent) return;
+  const isText = typeof r.body === 'string' || r.body === undefined;
+  const body = r.body === undefined ? '' : isText ? String(r.body) : JSON.stringify(r.body);
+  res.writeHead(r.status, {
+    'Content-Type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    Server: 'pbx-simulator',
+    ...r.headers,
+  });
+  res.end(body);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebhookSender } from './webhook-sender';
+
+/** A request as the simulator's provider handlers see it: body already read. */
+export interface SimRequest {
+  method: string;
+  url: URL;
+  headers: IncomingMessage['headers'];
+  rawBody: Buffer;
+}
+
+export interface SimReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The part of the simulator that speaks one provider's API. */
+export interface ProviderSimulator {
+  readonly id: string;
+  /** Path prefix this provider's API is served under, e.g. `/webapi`. */
+  readonly prefix: string;
+  readonly sender: WebhookSender;
+  handle(req: SimRequest): Promise<SimReply> | SimReply;
+  /** Names of scenarios `play` accepts. */
+  scenarios(): string[];
+  /** Plays a scenario's webhooks; resolves when the last one was delivered. */
+  play(name: string, options?: Record<string, unknown>): Promise<{ callId: string }>;
+  /** Snapshot of in-memory state for tests and the demo. */
+  state(): unknown;
+  reset(): void;
+}
+
+export interface Fault {
+  /** Only requests whose path starts with this; default all. */
+  pathPrefix?: string;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Answer with this HTTP status and a short body instead of the provider's answer. */
+  status?: number;
+  /** Destroy the socket instead of answering. */
+  reset?: boolean;
+  /** Answer with this raw text (e.g. invalid JSON). */
+  rawBody?: string;
+  /** Apply to this many requests, then clear; default unlimited. */
+  times?: number;
+}
+
+export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
