@@ -1,14 +1,7 @@
 import type { OperationName, ProviderId } from './types';
 
 export type ErrorCode =
-  | 'invalid_input'
-  | 'unsupported'
-  | 'auth_failed'
-  | 'not_found'
-  | 'timeout'
-  | 'unreachable'
-  | 'provider_error'
-  | 'outcome_unknown';
+  'invalid_input' | 'unsupported' | 'auth_failed' | 'not_found' | 'timeout' | 'unreachable' | 'provider_error' | 'outcome_unknown';
 
 export interface PbxErrorDetails {
   message: string;

@@ -158,11 +158,17 @@ export class HttpClient {
     if (NOT_SENT_CODES.has(code)) {
       out = new PbxError('unreachable', `${req.operation}: cannot reach ${where} (${code})`);
     } else if (TLS_CODE.test(code)) {
-      out = new PbxError('unreachable', `${req.operation}: TLS error on ${where} (${code}); self-signed PBX certificates need "reject unauthorized" off in the config node`);
+      out = new PbxError(
+        'unreachable',
+        `${req.operation}: TLS error on ${where} (${code}); self-signed PBX certificates need "reject unauthorized" off in the config node`,
+      );
       retryable = false;
     } else if (req.stateChanging) {
       const why = TIMEOUT_CODES.has(code) ? 'timed out' : `lost the connection (${code || 'no response'})`;
-      out = new PbxError('outcome_unknown', `${req.operation}: ${where} ${why} after the request was sent; it may or may not have taken effect and was not repeated`);
+      out = new PbxError(
+        'outcome_unknown',
+        `${req.operation}: ${where} ${why} after the request was sent; it may or may not have taken effect and was not repeated`,
+      );
     } else if (TIMEOUT_CODES.has(code)) {
       out = new PbxError('timeout', `${req.operation}: ${where} timed out`);
     } else {

@@ -91,17 +91,7 @@ export type OperationName = CallOperation | StatusQuery | QueueOperation;
 
 /** Every parameter a node can resolve from a TypedInput or msg.payload.<param>. */
 export type ParamName =
-  | 'extension'
-  | 'destination'
-  | 'callId'
-  | 'from'
-  | 'queue'
-  | 'group'
-  | 'kind'
-  | 'status'
-  | 'enabled'
-  | 'external'
-  | 'recording';
+  'extension' | 'destination' | 'callId' | 'from' | 'queue' | 'group' | 'kind' | 'status' | 'enabled' | 'external' | 'recording';
 
 export type Params = Partial<Record<ParamName, string>>;
 

@@ -114,9 +114,7 @@ export class WebhookRouter {
 
     readBody(req, (err, raw) => {
       if (err) {
-        return err === 'too_large'
-          ? reject(413, 'payload too large', { Connection: 'close' })
-          : reject(400, 'unreadable body');
+        return err === 'too_large' ? reject(413, 'payload too large', { Connection: 'close' }) : reject(400, 'unreadable body');
       }
       const rawUrl = req.url ?? '';
       const q = rawUrl.indexOf('?');
@@ -179,7 +177,10 @@ function secretMatches(expected: string, presented: string | undefined): boolean
 }
 
 function parseAllowList(spec: string | undefined): BlockList | null {
-  const entries = (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.length === 0) return null;
   const list = new BlockList();
   for (const entry of entries) {
@@ -190,7 +191,8 @@ function parseAllowList(spec: string | undefined): BlockList | null {
     if (prefix === undefined) list.addAddress(address, type);
     else {
       const bits = Number(prefix);
-      if (!Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) throw new Error(`allowFrom: "${entry}" has a bad prefix length`);
+      if (!Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32))
+        throw new Error(`allowFrom: "${entry}" has a bad prefix length`);
       list.addSubnet(address, bits, type);
     }
   }

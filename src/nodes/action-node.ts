@@ -84,7 +84,8 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind): 
       if (!account) {
         throw new PbxError('invalid_input', node.pbx?.configError ?? t(RED, 'errors.no-config'), { operation });
       }
-      if (!operation) throw new PbxError('invalid_input', t(RED, 'errors.no-operation', { property: opProperty }), { provider: account.definition.id });
+      if (!operation)
+        throw new PbxError('invalid_input', t(RED, 'errors.no-operation', { property: opProperty }), { provider: account.definition.id });
       let params: Params;
       try {
         params = await resolveParams(RED, node, def, kind, msg);

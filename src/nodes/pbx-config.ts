@@ -152,7 +152,10 @@ async function testConnection(RED: NodeAPI, req: AdminRequest, res: AdminRespons
   const baseUrl = String(body.baseUrl ?? '').trim();
   const redactor = new Redactor([...Object.values(stored), ...Object.values(typed).map(String)]);
   try {
-    if (wantsStored && (!deployed || !deployed.account || deployed.account.definition.id !== body.provider || deployed.baseUrl !== baseUrl)) {
+    if (
+      wantsStored &&
+      (!deployed || !deployed.account || deployed.account.definition.id !== body.provider || deployed.baseUrl !== baseUrl)
+    ) {
       throw new PbxError('invalid_input', t(RED, 'errors.stored-credentials'));
     }
     for (const key of Object.keys(CREDENTIALS) as Array<keyof PbxCredentials>) {

@@ -14,7 +14,9 @@ export interface EventFilter {
 
 export function filterOf(def: NodeDef): EventFilter {
   const raw = Array.isArray(def.events) ? def.events : typeof def.events === 'string' && def.events ? String(def.events).split(',') : [];
-  const events = new Set(raw.map((e) => String(e).trim()).filter((e): e is CallEventName => (CALL_EVENT_NAMES as readonly string[]).includes(e)));
+  const events = new Set(
+    raw.map((e) => String(e).trim()).filter((e): e is CallEventName => (CALL_EVENT_NAMES as readonly string[]).includes(e)),
+  );
   const extension = String(def.extension ?? '').trim() || undefined;
   const direction = DIRECTIONS.has(String(def.direction)) ? String(def.direction) : 'any';
   return { events, extension, direction };

@@ -19,8 +19,19 @@ export interface ThreeCxStep {
 }
 
 const ring = (User: string, Usertype: 'ext' | 'queue' | 'other', leg = 0): ThreeCxStep => ({ Event: 'ringing', User, Usertype, leg });
-const pickup = (User: string, leg: number, Trtype: ThreeCxStep['Trtype'] = 'NotDef'): ThreeCxStep => ({ Event: 'incomingcall_started', User, Trtype, leg });
-const end = (Event: 'incoming' | 'outgoing', User: string, leg: number, Duration: string, Transfer: 'True' | 'False' = 'False'): ThreeCxStep => ({
+const pickup = (User: string, leg: number, Trtype: ThreeCxStep['Trtype'] = 'NotDef'): ThreeCxStep => ({
+  Event: 'incomingcall_started',
+  User,
+  Trtype,
+  leg,
+});
+const end = (
+  Event: 'incoming' | 'outgoing',
+  User: string,
+  leg: number,
+  Duration: string,
+  Transfer: 'True' | 'False' = 'False',
+): ThreeCxStep => ({
   Event,
   User,
   Finishtype: Duration ? 'Ok' : 'Missed',
@@ -34,7 +45,14 @@ export const THREE_CX_SCENARIOS: Record<string, { title: string; direction: 'inb
   'incoming-answered': {
     title: 'Incoming successful call',
     direction: 'inbound',
-    steps: [ring('800', 'other'), ring('820', 'queue'), ring('202', 'ext'), pickup('202', 1), end('incoming', '202', 1, '00:06'), recording('202', 1)],
+    steps: [
+      ring('800', 'other'),
+      ring('820', 'queue'),
+      ring('202', 'ext'),
+      pickup('202', 1),
+      end('incoming', '202', 1, '00:06'),
+      recording('202', 1),
+    ],
   },
   'incoming-attended-transfer': {
     title: 'Incoming successful attended transfer call',
@@ -85,7 +103,14 @@ export const THREE_CX_SCENARIOS: Record<string, { title: string; direction: 'inb
   'ringgroup-ringall-answered': {
     title: 'Incoming successful Ring Group call (RingAll)',
     direction: 'inbound',
-    steps: [ring('800', 'other'), ring('117', 'ext'), ring('204', 'ext'), pickup('117', 1), end('incoming', '117', 1, '00:05'), recording('117', 1)],
+    steps: [
+      ring('800', 'other'),
+      ring('117', 'ext'),
+      ring('204', 'ext'),
+      pickup('117', 1),
+      end('incoming', '117', 1, '00:05'),
+      recording('117', 1),
+    ],
   },
   'ringgroup-ringall-missed': {
     title: 'Incoming missed Ring Group call (RingAll)',

@@ -101,7 +101,12 @@ export class ThreeCxSimulator implements ProviderSimulator {
 
   state(): unknown {
     return {
-      extensions: [...this.extensions.values()].map((e) => ({ num: e.num, registered: e.registered, status: this.statusOf(e.num), fwd: e.fwd })),
+      extensions: [...this.extensions.values()].map((e) => ({
+        num: e.num,
+        registered: e.registered,
+        status: this.statusOf(e.num),
+        fwd: e.fwd,
+      })),
       calls: [...this.calls.values()].map(({ timer: _t, ...c }) => c),
       queues: Object.fromEntries([...this.queueLogins].map(([q, s]) => [q, [...s]])),
     };
@@ -110,7 +115,8 @@ export class ThreeCxSimulator implements ProviderSimulator {
   handle(req: SimRequest): SimReply {
     const parts = req.url.pathname.slice(this.prefix.length + 1).split('/');
     if (req.method !== 'GET') return { status: 405, body: 'Method Not Allowed' };
-    if (parts.length === 2 && parts[0] === 'recording') return { status: 200, body: 'ID3-simulated-audio', headers: { 'Content-Type': 'audio/mpeg' } };
+    if (parts.length === 2 && parts[0] === 'recording')
+      return { status: 200, body: 'ID3-simulated-audio', headers: { 'Content-Type': 'audio/mpeg' } };
     if (parts.length !== 2) return { status: 404, body: 'Not Found' };
     const [key, method] = [decodeURIComponent(parts[0]), parts[1]];
     if (key !== this.options.accessKey) return { status: 401, body: 'Unauthorized' };
@@ -168,7 +174,10 @@ export class ThreeCxSimulator implements ProviderSimulator {
             callID: c.callID,
             direction: c.direction,
             did: '',
-            AConnList: [this.lineParty(c), { dnNum: c.ext, dnType: 'extension', externalParty: c.party, status: c.state === 'Talking' ? 'Connected' : 'Ringing' }],
+            AConnList: [
+              this.lineParty(c),
+              { dnNum: c.ext, dnType: 'extension', externalParty: c.party, status: c.state === 'Talking' ? 'Connected' : 'Ringing' },
+            ],
           })),
         });
       case 'all.ext':
@@ -188,7 +197,16 @@ export class ThreeCxSimulator implements ProviderSimulator {
       case 'ext.info': {
         const e = ext(q('num'));
         if (!e) return { status: 404, body: 'Extension not found' };
-        return ok({ num: e.num, name: e.name, lastname: e.lastname, email: e.email, mobile: e.mobile, enabled: e.enabled, externalCalls: e.externalCalls, recordType: e.recordType });
+        return ok({
+          num: e.num,
+          name: e.name,
+          lastname: e.lastname,
+          email: e.email,
+          mobile: e.mobile,
+          enabled: e.enabled,
+          externalCalls: e.externalCalls,
+          recordType: e.recordType,
+        });
       }
       case 'ext.state': {
         const e = ext(q('num'));
@@ -211,7 +229,11 @@ export class ThreeCxSimulator implements ProviderSimulator {
         if (!members) return { status: 404, body: 'Queue not found' };
         const rows = members
           .map((num) => ({ num, name: ext(num)!.name, lastname: '', loggedIn: this.loggedIn(q('num'), num) }))
-          .filter((m) => method === 'queue.members' || (m.loggedIn && (method === 'queue.free' ? this.statusOf(m.num) === 'Free' : this.statusOf(m.num) === 'Talking')));
+          .filter(
+            (m) =>
+              method === 'queue.members' ||
+              (m.loggedIn && (method === 'queue.free' ? this.statusOf(m.num) === 'Free' : this.statusOf(m.num) === 'Talking')),
+          );
         return ok({ count: rows.length, members: rows });
       }
       case 'queue.isfree': {
@@ -246,7 +268,8 @@ export class ThreeCxSimulator implements ProviderSimulator {
       }
       case 'ext.queue.set': {
         const logins = this.queueLogins.get(q('queue'));
-        if (!ext(q('num')) || !logins || !QUEUES[q('queue')].includes(q('num')) || !/^(ON|OFF)$/.test(q('log'))) return ok({ result: false });
+        if (!ext(q('num')) || !logins || !QUEUES[q('queue')].includes(q('num')) || !/^(ON|OFF)$/.test(q('log')))
+          return ok({ result: false });
         if (q('log') === 'ON') logins.add(q('num'));
         else logins.delete(q('num'));
         return ok({ result: true });
@@ -282,12 +305,17 @@ export class ThreeCxSimulator implements ProviderSimulator {
 
   private newCallBase(): string {
     const d = new Date();
-    const stamp = [d.getFullYear() % 100, d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join('');
+    const stamp = [d.getFullYear() % 100, d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()]
+      .map((n) => String(n).padStart(2, '0'))
+      .join('');
     return `${stamp}_${this.seq++}`;
   }
 
   /** Sends one step in the POST scheme, or converted the way the GET scheme documents it. */
-  private emit(step: ThreeCxStep, call: { base: string; caller: string; did: string; scheme: WebhookScheme; direction: 'inbound' | 'outbound' }): Promise<number> {
+  private emit(
+    step: ThreeCxStep,
+    call: { base: string; caller: string; did: string; scheme: WebhookScheme; direction: 'inbound' | 'outbound' },
+  ): Promise<number> {
     const id = `${call.base}-${step.leg}`;
     const recordingUrl = `https://127.0.0.1:5001/webapi/recording/${id}-1.mp3`;
     if (call.scheme === 'post') {
@@ -319,8 +347,11 @@ export class ThreeCxSimulator implements ProviderSimulator {
   private title(step: ThreeCxStep, call: { caller: string; did: string; direction: string }): string {
     const talk = step.Duration ? ` (${Number(step.Duration.split(':')[0])}:${step.Duration.split(':')[1]})` : '';
     const prefix = call.did ? `${call.did}:` : '';
-    if (call.direction === 'outbound') return step.Duration ? `Successful call to ${call.caller}${talk}` : `Unanswered call to ${call.caller}`;
-    return step.Duration ? `${prefix}Answered call from ${call.caller}${talk}` : `${prefix}Missed call by queue ${step.User} from ${call.caller}`;
+    if (call.direction === 'outbound')
+      return step.Duration ? `Successful call to ${call.caller}${talk}` : `Unanswered call to ${call.caller}`;
+    return step.Duration
+      ? `${prefix}Answered call from ${call.caller}${talk}`
+      : `${prefix}Missed call by queue ${step.User} from ${call.caller}`;
   }
 
   // --- live calls started by call control -------------------------------------------------
@@ -353,7 +384,10 @@ export class ThreeCxSimulator implements ProviderSimulator {
     call.leg = 1;
     call.answeredAt = new Date().toISOString();
     const outbound = call.direction === 'Outbound';
-    await this.emit({ Event: outbound ? 'outgoingcall_started' : 'incomingcall_started', User: call.ext, Trtype: 'NotDef', leg: 1, makecall }, this.ctx(call, outbound ? 'outbound' : 'inbound'));
+    await this.emit(
+      { Event: outbound ? 'outgoingcall_started' : 'incomingcall_started', User: call.ext, Trtype: 'NotDef', leg: 1, makecall },
+      this.ctx(call, outbound ? 'outbound' : 'inbound'),
+    );
     clearTimeout(call.timer);
     call.timer = setTimeout(() => void this.endCall(call), this.talkMs);
   }
@@ -380,7 +414,14 @@ export class ThreeCxSimulator implements ProviderSimulator {
     const seconds = answered ? Math.max(1, Math.round((Date.now() - Date.parse(call.answeredAt!)) / 1000)) : 0;
     const duration = answered ? `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}` : '';
     await this.emit(
-      { Event: call.direction === 'Outbound' ? 'outgoing' : 'incoming', User: call.ext, Finishtype: answered ? 'Ok' : 'Missed', Transfer: 'False', Duration: duration, leg: call.leg },
+      {
+        Event: call.direction === 'Outbound' ? 'outgoing' : 'incoming',
+        User: call.ext,
+        Finishtype: answered ? 'Ok' : 'Missed',
+        Transfer: 'False',
+        Duration: duration,
+        leg: call.leg,
+      },
       ctx,
     );
     if (answered) {

@@ -97,7 +97,8 @@ export class Simulator {
         req.socket.destroy();
         return;
       }
-      if (fault?.rawBody !== undefined) return reply(res, { status: fault.status ?? 200, body: fault.rawBody, headers: { 'Content-Type': 'application/json' } });
+      if (fault?.rawBody !== undefined)
+        return reply(res, { status: fault.status ?? 200, body: fault.rawBody, headers: { 'Content-Type': 'application/json' } });
       if (fault?.status) return reply(res, { status: fault.status, body: `simulated ${fault.status}` });
       reply(res, await provider.handle(simReq));
     } catch (err) {

@@ -64,7 +64,10 @@ export class WebhookSender {
     return new Promise((resolve) => {
       const req = http.request(
         target,
-        { method, headers: body !== undefined ? { 'Content-Type': contentType ?? 'text/plain', 'Content-Length': Buffer.byteLength(body) } : {} },
+        {
+          method,
+          headers: body !== undefined ? { 'Content-Type': contentType ?? 'text/plain', 'Content-Length': Buffer.byteLength(body) } : {},
+        },
         (res) => {
           res.resume();
           res.on('end', () => {

@@ -109,7 +109,10 @@ export class ThreeCxAdapter implements ProviderAdapter {
         const method = LIST_METHODS[p.kind ?? ''];
         if (!method) throw new PbxError('invalid_input', `list kind must be one of ${Object.keys(LIST_METHODS).join(', ')}`);
         const raw = (await this.get(operation, method)) as Json;
-        const items = method === 'all.extgroup' ? arrayOf(raw.extGroups).map((g) => ({ number: str(g), name: str(g) })) : numsOf(raw).map((n) => ({ number: n }));
+        const items =
+          method === 'all.extgroup'
+            ? arrayOf(raw.extGroups).map((g) => ({ number: str(g), name: str(g) }))
+            : numsOf(raw).map((n) => ({ number: n }));
         return { payload: items, raw };
       }
       case 'group-members': {
@@ -153,13 +156,19 @@ export class ThreeCxAdapter implements ProviderAdapter {
       case 'set-status': {
         const status = (p.status ?? '').toLowerCase();
         if (status !== 'available' && status !== 'away') throw new PbxError('invalid_input', 'status must be "available" or "away"');
-        return this.action(operation, 'ext.fwd.set', { num: ext, status: status === 'available' ? 'Available' : 'Away' }, { extension: ext, status });
+        return this.action(
+          operation,
+          'ext.fwd.set',
+          { num: ext, status: status === 'available' ? 'Available' : 'Away' },
+          { extension: ext, status },
+        );
       }
       case 'set-options': {
         const enabled = onOff(p.enabled, 'enabled');
         const external = onOff(p.external, 'external');
         const recording = (p.recording ?? '').toUpperCase();
-        if (!['ALL', 'EXTERNAL', 'OFF'].includes(recording)) throw new PbxError('invalid_input', 'recording must be "all", "external" or "off"');
+        if (!['ALL', 'EXTERNAL', 'OFF'].includes(recording))
+          throw new PbxError('invalid_input', 'recording must be "all", "external" or "off"');
         return this.action(
           operation,
           'ext.options.set',
@@ -204,7 +213,12 @@ export class ThreeCxAdapter implements ProviderAdapter {
   }
 
   /** A state-changing call: sent once, and its `{"result": false}` is a failure. */
-  private async action(operation: OperationName, method: string, query: Record<string, string | undefined>, used: Json): Promise<ActionResult> {
+  private async action(
+    operation: OperationName,
+    method: string,
+    query: Record<string, string | undefined>,
+    used: Json,
+  ): Promise<ActionResult> {
     const raw = await this.call(operation, method, query);
     const result: Json = { ok: true, operation };
     for (const [k, v] of Object.entries(used)) if (v !== undefined) result[k] = v;
@@ -219,7 +233,12 @@ export class ThreeCxAdapter implements ProviderAdapter {
     return this.send(operation, method, query, false);
   }
 
-  private async send(operation: string, method: string, query: Record<string, string | undefined>, stateChanging: boolean): Promise<unknown> {
+  private async send(
+    operation: string,
+    method: string,
+    query: Record<string, string | undefined>,
+    stateChanging: boolean,
+  ): Promise<unknown> {
     const accessKey = this.ctx.settings.credentials.accessKey;
     if (!accessKey) throw new PbxError('auth_failed', 'no access key set in the pbx-config node');
     const res = await this.ctx.http.send({
@@ -232,7 +251,9 @@ export class ThreeCxAdapter implements ProviderAdapter {
     });
     const data = res.data;
     if (typeof data !== 'object' || data === null) {
-      throw new PbxError('provider_error', `${operation}: 3CX WebAPI ${method} answered with a body that is not JSON`, { status: res.status });
+      throw new PbxError('provider_error', `${operation}: 3CX WebAPI ${method} answered with a body that is not JSON`, {
+        status: res.status,
+      });
     }
     if ((data as Json).result === false) {
       throw new PbxError('provider_error', `${operation}: 3CX WebAPI ${method} answered result false`, { status: res.status });
@@ -252,7 +273,8 @@ function extensionStateOf(raw: Json, requested: string): ExtensionState {
   if (status) state.status = status;
   if (raw.fwdName !== undefined) state.forwarding = str(raw.fwdName);
   if (raw.qGlobalStatus !== undefined) state.queuesLoggedIn = raw.qGlobalStatus === true;
-  if (Array.isArray(raw.qStatus)) state.queues = raw.qStatus.map((q) => ({ queue: str((q as Json).num), loggedIn: (q as Json).status === true }));
+  if (Array.isArray(raw.qStatus))
+    state.queues = raw.qStatus.map((q) => ({ queue: str((q as Json).num), loggedIn: (q as Json).status === true }));
   return state;
 }
 
