@@ -1,5 +1,6 @@
 import { Simulator } from './server';
 import { ThreeCxSimulator } from './3cx-webapi';
+import type { ProviderSimulator } from './types';
 import type { WebhookScheme } from './webhook-sender';
 
 export { Simulator } from './server';
@@ -7,26 +8,28 @@ export { ThreeCxSimulator } from './3cx-webapi';
 
 export interface SimulatorOptions {
   port?: number;
-  /** Credentials the simulated accounts accept. */
-  threeCx?: { accessKey: string; webhookUrl?: string; scheme?: WebhookScheme };
+  /** Pause between the webhooks of one call (ms). */
   stepMs?: number;
+  /** Talk time of calls placed through call control (ms). */
   talkMs?: number;
+  /** Webhook target per provider id. */
+  webhooks?: Record<string, { url?: string; scheme?: WebhookScheme }>;
 }
 
+/** Credentials every simulated account accepts (demo and tests). */
 export const DEFAULT_CREDENTIALS = {
-  threeCxAccessKey: 'demo-3cx-access-key',
+  '3cx-webapi': { accessKey: 'demo-3cx-access-key' },
 };
+
+/** One factory per provider; a new provider adds one line. */
+const FACTORIES: Array<(o: SimulatorOptions) => ProviderSimulator> = [
+  (o) => new ThreeCxSimulator({ accessKey: DEFAULT_CREDENTIALS['3cx-webapi'].accessKey, stepMs: o.stepMs, talkMs: o.talkMs }),
+];
 
 /** Starts a simulator with every provider on 127.0.0.1. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const threeCx = new ThreeCxSimulator({
-    accessKey: options.threeCx?.accessKey ?? DEFAULT_CREDENTIALS.threeCxAccessKey,
-    stepMs: options.stepMs,
-    talkMs: options.talkMs,
-    scheme: options.threeCx?.scheme,
-  });
-  threeCx.sender.url = options.threeCx?.webhookUrl;
-  const sim = new Simulator([threeCx]);
+  const sim = new Simulator(FACTORIES.map((make) => make(options)));
+  for (const [id, target] of Object.entries(options.webhooks ?? {})) sim.setWebhook(id, target.url, target.scheme);
   await sim.listen(options.port ?? 0);
   return sim;
 }
