@@ -1,8 +1,7 @@
 'use strict';
-// One mocha run covers unit, node (test helper) and integration tests; bench/ is separate.
+// Shared options; which files run is chosen by the npm scripts (bench/ is never part of a test run).
 module.exports = {
-  spec: ['test/unit/**/*.test.js', 'test/nodes/**/*.test.js', 'test/integration/**/*.test.js'],
   timeout: 20000,
   exit: true,
-  reporter: process.env.CI ? 'spec' : 'spec',
+  reporter: 'spec',
 };

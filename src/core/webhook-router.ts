@@ -127,9 +127,9 @@ export class WebhookRouter {
         bodyText = safeStringify(body);
       } else {
         bodyText = raw;
-        const parsed = parseBody(raw, String(req.headers['content-type'] ?? ''));
-        if (parsed === INVALID) return reject(400, 'unparseable body');
-        body = parsed;
+        const parsed = parseWebhookBody(raw, String(req.headers['content-type'] ?? ''));
+        if (!parsed.ok) return reject(400, 'unparseable body');
+        body = parsed.body;
       }
       if (body !== undefined && typeof body !== 'string' && !isPlainRecord(body)) return reject(400, 'body is not an object');
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -241,20 +241,22 @@ function readBody(req: RouterRequest, done: (err: 'too_large' | 'error' | null, 
   req.once('error', () => finish('error'));
 }
 
-const INVALID = Symbol('invalid');
-
-function parseBody(raw: string, contentType: string): unknown {
+/**
+ * Parses a raw webhook body by content type, tolerantly: JSON (repaired where the vendor's
+ * own examples are malformed), form fields, or plain text such as a bare recording URL.
+ */
+export function parseWebhookBody(raw: string, contentType: string): { ok: true; body: unknown } | { ok: false } {
   const text = raw.trim();
-  if (text === '') return undefined;
+  if (text === '') return { ok: true, body: undefined };
   const type = contentType.toLowerCase();
-  if (type.includes('x-www-form-urlencoded')) return parseForm(text);
-  if (type.includes('multipart/')) return INVALID;
+  if (type.includes('x-www-form-urlencoded')) return { ok: true, body: parseForm(text) };
+  if (type.includes('multipart/')) return { ok: false };
   if (type.includes('json') || text.startsWith('{') || text.startsWith('[')) {
     const parsed = repairJson(text);
-    return parsed === undefined ? INVALID : parsed;
+    return parsed === undefined ? { ok: false } : { ok: true, body: parsed };
   }
-  if (/^[^\s=&]+=[^\s]*$/.test(text) && !/^[a-z]+:\/\//i.test(text)) return parseForm(text);
-  return text;
+  if (/^[^\s=&]+=[^\s]*$/.test(text) && !/^[a-z]+:\/\//i.test(text)) return { ok: true, body: parseForm(text) };
+  return { ok: true, body: text };
 }
 
 /** Parses `a=1&b=2` into a prototype-free map; of repeated keys the first one counts. */
