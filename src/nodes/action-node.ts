@@ -52,8 +52,14 @@ function asParam(name: ParamName, value: unknown): string | undefined {
   throw new PbxError('invalid_input', `${name} must be text or a number, got ${Array.isArray(value) ? 'an array' : typeof value}`);
 }
 
+/**
+ * A node-specific mode that replaces answering inputs (pbx-status `watch`); returns true when it
+ * took over the node.
+ */
+export type AlternateMode = (node: Node, def: NodeDef, pbx?: PbxConfigNode) => boolean;
+
 /** Registers one of the three action node types; they differ only in their operation table. */
-export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind): void {
+export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, alternate?: AlternateMode): void {
   function ActionNodeCtor(this: ActionNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -61,6 +67,11 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind): 
     const opProperty = operationProperty(kind);
     const configured = String(def[opProperty] ?? '');
     if (!node.pbx) node.status({ fill: 'red', shape: 'ring', text: t(RED, 'status.no-config') });
+    if (alternate?.(node, def, node.pbx)) {
+      // The alternate mode owns the node; inputs are acknowledged and dropped.
+      node.on('input', (_msg, _send, done) => done());
+      return;
+    }
 
     node.on('input', (msg, send, done) => {
       void handle(msg).then(

@@ -1,0 +1,189 @@
+import { TokenCache, withToken } from '../../core/auth';
+import { PbxError, type ErrorCode } from '../../core/errors';
+import type { HttpResponse } from '../../core/http';
+import type { ProviderContext } from '../../core/provider';
+
+/** The vendor states a token lasts 12 hours. */
+export const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000;
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+/** `ret` 600: the token is no longer valid. Business code 1010: "extension exception, log in again". */
+const TOKEN_REJECTED = new Set(['600', '1010']);
+
+/** Transport-level `ret` codes other than 200 (PhalApi envelope). */
+const RET_ERRORS: Record<string, { code: ErrorCode; what: string }> = {
+  '400': { code: 'invalid_input', what: 'bad request' },
+  '500': { code: 'provider_error', what: 'server error' },
+  '600': { code: 'auth_failed', what: 'token not valid' },
+  '601': { code: 'auth_failed', what: 'app id not authorized' },
+  '602': { code: 'auth_failed', what: 'authorization expired' },
+  '603': { code: 'auth_failed', what: 'module not licensed' },
+  '604': { code: 'auth_failed', what: 'IP address not authorized' },
+};
+
+/**
+ * Business error codes (`ret` 200, `data.status` 1, `data.errors.code`). The rule: `invalid_input`
+ * when the same request can never succeed because the caller named the wrong thing,
+ * `provider_error` when the PBX refused because of its current state (the same request may work
+ * later), `not_found` when the extension does not exist at all.
+ */
+export const BUSINESS_ERRORS: Record<string, { code: ErrorCode; what: string }> = {
+  '1001': { code: 'provider_error', what: 'connect failed' },
+  '1002': { code: 'provider_error', what: 'operation exception' },
+  '1003': { code: 'provider_error', what: 'operation failed' },
+  // Only reached when logging in again did not help: the vendor's remedy for 1010 is a new login.
+  '1010': { code: 'auth_failed', what: 'extension exception; logging in again did not help' },
+  // The extension belongs to another account: the caller named it, retrying cannot help.
+  '1011': { code: 'invalid_input', what: 'extension does not belong to this account' },
+  '1012': { code: 'not_found', what: 'extension does not exist' },
+  // Disabled, unregistered, or not in a call: the extension's present state, which can change.
+  '1013': { code: 'provider_error', what: 'extension disabled' },
+  '1014': { code: 'provider_error', what: 'extension not registered' },
+  '1015': { code: 'provider_error', what: 'extension not in a call' },
+};
+
+type Json = Record<string, unknown>;
+
+export interface ServiceCall {
+  /** Operation name for error texts. */
+  operation: string;
+  /** `App.<Module>.<Action>` */
+  service: string;
+  fields: Record<string, string | number | undefined>;
+  stateChanging: boolean;
+}
+
+export interface ServiceAnswer {
+  /** `data` of the envelope. */
+  data: unknown;
+  /** The whole response body, for msg.raw. */
+  body: Json;
+}
+
+/**
+ * The call center's form-data API for one account: every request is a multipart POST of
+ * `service` + `token` + fields to the base URL, answered with `{ret, data, msg}`. Owns the login
+ * token (12 h, one shared in-flight login, one re-login on `ret` 600).
+ */
+export class CallCenterApi {
+  private readonly tokens: TokenCache;
+  /** From the last login, for testConnection. */
+  private company = '';
+
+  constructor(private readonly ctx: ProviderContext) {
+    this.tokens = new TokenCache(() => this.login(), { refreshMarginMs: REFRESH_MARGIN_MS });
+  }
+
+  /** How many logins were made (tests, status). */
+  get loginCount(): number {
+    return this.tokens.fetchCount;
+  }
+
+  /** Runs one service with a token; a rejected token is replaced once and the call repeated once. */
+  call(req: ServiceCall): Promise<ServiceAnswer> {
+    return withToken(
+      this.tokens,
+      (token) => this.post(req, { token }),
+      (outcome) => outcome.error instanceof PbxError && TOKEN_REJECTED.has(outcome.error.providerCode ?? ''),
+    );
+  }
+
+  /** Logs in afresh and names the company the credentials belong to. */
+  async testConnection(): Promise<string> {
+    this.tokens.clear();
+    await this.tokens.get();
+    return `connected as ${this.company || 'unnamed company'}`;
+  }
+
+  close(): void {
+    this.tokens.clear();
+  }
+
+  private async login(): Promise<{ token: string; expiresInMs: number }> {
+    const { appId, appKey } = this.ctx.settings.credentials;
+    if (!appId || !appKey) throw new PbxError('auth_failed', 'app id and app key must both be set in the pbx-config node');
+    const answer = await this.post(
+      { operation: 'login', service: 'App.Sip_Auth.Login', fields: { appid: appId, accesskey: appKey }, stateChanging: false },
+      {},
+    );
+    const result = recordOf(recordOf(answer.data).result);
+    const token = typeof result.token === 'string' ? result.token.trim() : '';
+    if (!token) throw new PbxError('auth_failed', 'login: the call center answered without a token');
+    this.ctx.redactor.add(token);
+    this.company = stringOf(result.companyname) || stringOf(result.companycode);
+    return { token, expiresInMs: TOKEN_LIFETIME_MS };
+  }
+
+  private async post(req: ServiceCall, auth: { token?: string }): Promise<ServiceAnswer> {
+    const form = new FormData();
+    form.append('service', req.service);
+    if (auth.token) form.append('token', auth.token);
+    for (const [k, v] of Object.entries(req.fields)) if (v !== undefined && v !== '') form.append(k, String(v));
+    const res = await this.ctx.http.send({
+      method: 'POST',
+      path: '/',
+      body: form,
+      operation: req.operation,
+      retry: !req.stateChanging,
+      stateChanging: req.stateChanging,
+      // PhalApi servers may mirror `ret` in the HTTP status: read the envelope whatever the status.
+      acceptStatus: () => true,
+    });
+    return unwrap(req, res, this.ctx.http.describe('/'));
+  }
+}
+
+/** Checks the envelope and the business status; returns `data` or throws the mapped PbxError. */
+export function unwrap(req: Pick<ServiceCall, 'operation' | 'service'>, res: HttpResponse, where: string): ServiceAnswer {
+  const body = res.data;
+  if (!isRecord(body) || body.ret === undefined) {
+    const code: ErrorCode = res.status === 401 || res.status === 403 ? 'auth_failed' : res.status === 404 ? 'not_found' : 'provider_error';
+    const why = res.status >= 200 && res.status < 300 ? 'a body that is not the {ret, data, msg} envelope' : `HTTP ${res.status}`;
+    throw new PbxError(code, `${req.operation}: ${where} answered ${req.service} with ${why}`, { status: res.status });
+  }
+  const ret = stringOf(body.ret);
+  const msg = stringOf(body.msg);
+  if (ret !== '200') {
+    const known = RET_ERRORS[ret] ?? { code: 'provider_error' as ErrorCode, what: 'error' };
+    const detail = msg ? `: ${msg}` : '';
+    throw new PbxError(known.code, `${req.operation}: ${req.service} failed, ret ${ret} (${known.what})${detail}`, {
+      status: res.status,
+      providerCode: ret,
+    });
+  }
+  const data = body.data;
+  if (isRecord(data) && data.status !== undefined && stringOf(data.status) !== '0') {
+    const errors = recordOf(Array.isArray(data.errors) ? data.errors[0] : data.errors);
+    const code = stringOf(errors.code) || stringOf(data.status);
+    const known = BUSINESS_ERRORS[code] ?? { code: 'provider_error' as ErrorCode, what: 'business error' };
+    const reason = stringOf(errors.codemsg) || stringOf(data.desc) || msg || known.what;
+    throw new PbxError(known.code, `${req.operation}: ${req.service} refused, code ${code}: ${reason}`, {
+      status: res.status,
+      providerCode: code,
+    });
+  }
+  return { data, body };
+}
+
+/**
+ * The list a service returned, whichever shape it uses: `data` itself (GetGroupExt) or
+ * `data.result` (GetQueueSipStatus).
+ */
+export function rowsOf(data: unknown): Json[] {
+  const list = Array.isArray(data) ? data : isRecord(data) && Array.isArray(data.result) ? data.result : [];
+  return list.filter(isRecord);
+}
+
+export function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function recordOf(value: unknown): Json {
+  return isRecord(value) ? value : {};
+}
+
+export function stringOf(value: unknown): string {
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return '';
+}

@@ -1,0 +1,108 @@
+import type { Direction } from '../../core/types';
+import { entriesOf } from './presence';
+
+/** PhoneCall view `status`. */
+export const CALL_STATUSES: Readonly<Record<string, string>> = {
+  '0': 'unknown',
+  '1': 'off-hook',
+  '2': 'trying',
+  '3': 'ringing',
+  '4': 'remote-ringing',
+  '5': 'on-call',
+};
+
+/** PhoneCall view `disposition`. */
+export const DISPOSITIONS: Readonly<Record<string, string>> = {
+  '0': 'answered',
+  '1': 'busy',
+  '2': 'failed',
+  '3': 'no-answer',
+  '4': 'unknown',
+  '5': 'not-allowed',
+};
+
+export interface ActiveCall {
+  callId: string;
+  extension: string;
+  source?: string;
+  destination?: string;
+  direction?: Direction;
+  status: string;
+  answered: boolean;
+  disposition?: string;
+}
+
+/**
+ * One PhoneCall `{id, extension, phoneCallView: [{source, destination, flow, status, answered,
+ * disposition}]}` → a flat call. The first view describes the call; `source` / `destination`
+ * are lists in the API and become text (several numbers joined with ",").
+ */
+export function phoneCallOf(raw: unknown): ActiveCall {
+  const call = obj(raw);
+  const views = Array.isArray(call.phoneCallView) ? call.phoneCallView : [];
+  const view = obj(views[0]);
+  const out: ActiveCall = {
+    callId: str(call.id) || str(view.id),
+    extension: str(call.extension),
+    status: CALL_STATUSES[str(view.status)] ?? 'unknown',
+    answered: truthy(view.answered),
+  };
+  const source = numbers(view.source);
+  const destination = numbers(view.destination);
+  if (source) out.source = source;
+  if (destination) out.destination = destination;
+  const direction = flowOf(view.flow);
+  if (direction) out.direction = direction;
+  const disposition = DISPOSITIONS[str(view.disposition)];
+  if (disposition) out.disposition = disposition;
+  return out;
+}
+
+/** A list answer (collection, bare array, or one PhoneCall) → calls. */
+export function phoneCallsOf(data: unknown): ActiveCall[] {
+  const items = entriesOf(data);
+  if (!items.length && data && typeof data === 'object' && !Array.isArray(data) && 'id' in data) return [phoneCallOf(data)];
+  return items.map(phoneCallOf);
+}
+
+/** The call a transfer acts on when none is named: one that is talking (status 5 or answered). */
+export function callInProgress(calls: ActiveCall[]): ActiveCall | undefined {
+  return calls.find((c) => c.status === 'on-call') ?? calls.find((c) => c.answered && c.status !== 'unknown');
+}
+
+/** Ids in a hang-up answer: `[id, ...]`, `[{id}, ...]`, `{entry: [...]}` or `{id}`. */
+export function idsOf(data: unknown): string[] {
+  const items = Array.isArray(data) ? data : entriesOf(data);
+  const list = items.length ? items : data && typeof data === 'object' && 'id' in data ? [data] : [];
+  return list
+    .map((item) => (item && typeof item === 'object' ? str((item as Record<string, unknown>).id) : str(item)))
+    .filter((id) => id !== '');
+}
+
+function flowOf(flow: unknown): Direction | undefined {
+  const f = str(flow).toLowerCase();
+  if (f === 'in' || f === 'incoming' || f === 'inbound') return 'inbound';
+  if (f === 'out' || f === 'outgoing' || f === 'outbound') return 'outbound';
+  if (f === 'local' || f === 'internal') return 'internal';
+  return undefined;
+}
+
+function numbers(v: unknown): string {
+  const list = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
+  return list
+    .map(str)
+    .filter((s) => s !== '')
+    .join(',');
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || v === 1 || v === '1' || (typeof v === 'string' && v.toLowerCase() === 'true');
+}
+
+function obj(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function str(v: unknown): string {
+  return v === undefined || v === null || typeof v === 'object' ? '' : String(v).trim();
+}

@@ -1,0 +1,91 @@
+import { TokenCache, type IssuedToken } from '../../core/auth';
+import { PbxError } from '../../core/errors';
+import type { ProviderContext } from '../../core/provider';
+
+/** 4PSA's own client renews its token five minutes before `expires_in` runs out. */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+/** Used when the token answer states no usable `expires_in` (the documented lifetime is about 1 h). */
+export const DEFAULT_LIFETIME_S = 3600;
+
+/**
+ * How long a token is used before it is renewed: its stated lifetime less five minutes, but
+ * never less than half of it, so a short-lived token (a test PBX, a lifetime set below five
+ * minutes) is still used for half its life instead of being fetched again on every request.
+ */
+export function usableLifetimeMs(expiresInSeconds: number): number {
+  const lifetime = expiresInSeconds * 1000;
+  return lifetime - Math.min(REFRESH_MARGIN_MS, lifetime / 2);
+}
+
+/**
+ * The account's token cache. The cache is given the renewal moment computed above with a zero
+ * margin of its own: its fixed margin cannot scale down for short lifetimes.
+ */
+export function createTokenCache(ctx: ProviderContext): TokenCache {
+  return new TokenCache(() => requestToken(ctx), { refreshMarginMs: 0 });
+}
+
+/**
+ * OAuth2 client credentials: `POST {baseUrl}/oauth/token.php`, form-urlencoded. Any 4xx (the
+ * documented `{"error":"invalid_client"}`) is `auth_failed`; the secret is never part of a text.
+ */
+export async function requestToken(ctx: ProviderContext): Promise<IssuedToken> {
+  const { clientId, clientSecret } = ctx.settings.credentials;
+  if (!clientId || !clientSecret) {
+    throw new PbxError('auth_failed', 'VoipNow needs the client ID (App Key) and client secret (App Secret) in the pbx-config node');
+  }
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_secret: clientSecret,
+    type: 'unifiedapi',
+    redirect_uri: ctx.settings.baseUrl,
+  });
+  const res = await ctx.http.send({
+    method: 'POST',
+    path: '/oauth/token.php',
+    body: form,
+    operation: 'token',
+    retry: true,
+    stateChanging: false,
+    acceptStatus: () => true,
+  });
+  const data = (res.data && typeof res.data === 'object' ? res.data : {}) as Record<string, unknown>;
+  if (res.status >= 200 && res.status < 300) {
+    const token = typeof data.access_token === 'string' ? data.access_token.trim() : '';
+    if (!token) {
+      throw new PbxError('provider_error', `token: VoipNow answered HTTP ${res.status} without an access_token`, { status: res.status });
+    }
+    ctx.redactor.add(token);
+    const stated = Number(data.expires_in);
+    const expiresIn = Number.isFinite(stated) && stated > 0 ? stated : DEFAULT_LIFETIME_S;
+    return { token, expiresInMs: usableLifetimeMs(expiresIn) };
+  }
+  const reason = oauthReason(data);
+  if (res.status >= 400 && res.status < 500) {
+    throw new PbxError(
+      'auth_failed',
+      ctx.redactor.redact(`token: VoipNow refused the client credentials (HTTP ${res.status}${reason ? `, ${reason}` : ''})`),
+      reason ? { status: res.status, providerCode: reason.split(':')[0] } : { status: res.status },
+    );
+  }
+  throw new PbxError(
+    'provider_error',
+    ctx.redactor.redact(`token: VoipNow answered HTTP ${res.status}${reason ? ` (${reason})` : ''}`),
+    { status: res.status },
+  );
+}
+
+/** `{"error":"invalid_client","error_description":"..."}` → `invalid_client: ...`. */
+function oauthReason(data: Record<string, unknown>): string {
+  const error = data.error;
+  const code =
+    typeof error === 'string' ? error : error && typeof error === 'object' ? String((error as Record<string, unknown>).code ?? '') : '';
+  const description =
+    typeof data.error_description === 'string'
+      ? data.error_description
+      : error && typeof error === 'object' && typeof (error as Record<string, unknown>).message === 'string'
+        ? String((error as Record<string, unknown>).message)
+        : '';
+  return [code, description].filter(Boolean).join(': ').slice(0, 200);
+}

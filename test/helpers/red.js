@@ -1,0 +1,66 @@
+'use strict';
+// node-red-node-test-helper set up once for all node tests, with the package's five node files.
+const helper = require('node-red-node-test-helper');
+const supertest = require('supertest');
+
+helper.init(require.resolve('node-red'));
+
+const configNode = require('../../nodes/pbx-config.js');
+let httpNode;
+// Captures the runtime's httpNode app so tests can send webhooks to it.
+const capturingConfigNode = (RED) => {
+  httpNode = RED.httpNode;
+  return configNode(RED);
+};
+
+const NODES = [capturingConfigNode, require('../../nodes/pbx-event.js'), require('../../nodes/pbx-call.js'), require('../../nodes/pbx-status.js'), require('../../nodes/pbx-queue.js')];
+
+/** Loads a flow with every package node available; resolves once it runs. */
+async function load(flow, credentials = {}) {
+  await helper.load(NODES, flow, credentials);
+}
+
+/** An HTTP client for Node-RED's httpNode app (where webhooks arrive). */
+function webhook() {
+  return supertest(httpNode);
+}
+
+/** The runtime's httpNode express app itself (to serve it on a port). */
+function webhookApp() {
+  return httpNode;
+}
+
+/** Resolves with the next `count` messages a helper node receives. */
+function collect(nodeId, count, timeoutMs = 5000) {
+  const node = helper.getNode(nodeId);
+  return new Promise((resolve, reject) => {
+    const got = [];
+    const timer = setTimeout(() => reject(new Error(`${nodeId}: got ${got.length} of ${count} messages`)), timeoutMs);
+    node.on('input', (msg) => {
+      got.push(msg);
+      if (got.length === count) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+  });
+}
+
+/** Resolves when `predicate(status)` holds for a status the node set. */
+function statusOf(node, predicate, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const original = node.status.bind(node);
+    const timer = setTimeout(() => reject(new Error('status not reached')), timeoutMs);
+    node.status = (s) => {
+      original(s);
+      if (predicate(s)) {
+        clearTimeout(timer);
+        resolve(s);
+      }
+    };
+  });
+}
+
+const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+
+module.exports = { helper, load, webhook, webhookApp, collect, statusOf, wait };
