@@ -31,6 +31,11 @@ export class PbxError extends Error {
     if (extra.providerCode !== undefined) this.providerCode = extra.providerCode;
   }
 
+  /** Node-RED shows Catch nodes `err.toString()`: keep it the plain message. */
+  override toString(): string {
+    return this.message;
+  }
+
   toJSON(): PbxErrorDetails {
     const out: PbxErrorDetails = { message: this.message, code: this.code };
     if (this.status !== undefined) out.status = this.status;

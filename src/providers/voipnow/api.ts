@@ -59,7 +59,15 @@ export class UapiClient {
       // Every status comes back here, so the vendor's error body can be read.
       acceptStatus: () => true,
     });
-    if (res.status >= 200 && res.status < 300) return res;
+    if (res.status >= 200 && res.status < 300) {
+      // A read that answers 200 with HTML (a login page, a proxy) must not pass for an empty list.
+      if (req.method === 'GET' && res.text.trim() !== '' && (typeof res.data !== 'object' || res.data === null)) {
+        throw new PbxError('provider_error', `${req.operation}: VoipNow answered HTTP ${res.status} with a body that is not JSON`, {
+          status: res.status,
+        });
+      }
+      return res;
+    }
     throw vendorError(req.operation, res, this.ctx.redactor.redact.bind(this.ctx.redactor));
   }
 }

@@ -69,11 +69,9 @@ export async function requestToken(ctx: ProviderContext): Promise<IssuedToken> {
       reason ? { status: res.status, providerCode: reason.split(':')[0] } : { status: res.status },
     );
   }
-  throw new PbxError(
-    'provider_error',
-    ctx.redactor.redact(`token: VoipNow answered HTTP ${res.status}${reason ? ` (${reason})` : ''}`),
-    { status: res.status },
-  );
+  throw new PbxError('provider_error', ctx.redactor.redact(`token: VoipNow answered HTTP ${res.status}${reason ? ` (${reason})` : ''}`), {
+    status: res.status,
+  });
 }
 
 /** `{"error":"invalid_client","error_description":"..."}` → `invalid_client: ...`. */

@@ -42,7 +42,10 @@ export interface PresenceDevice {
 export function presenceOf(entry: unknown): ExtensionState {
   const e = (entry && typeof entry === 'object' ? entry : {}) as Record<string, unknown>;
   const devices = (Array.isArray(e.registration) ? e.registration : []).map(deviceOf);
-  const registration = devices.reduce<RegistrationWord>((best, d) => (RANK[d.registration] > RANK[best] ? d.registration : best), 'unknown');
+  const registration = devices.reduce<RegistrationWord>(
+    (best, d) => (RANK[d.registration] > RANK[best] ? d.registration : best),
+    'unknown',
+  );
   const registered = REGISTERED[registration];
   const reported = PRESENCE_STATES[code(e.status)] ?? 'unknown';
   const state: ExtensionStateName = registered === false && reported !== 'busy' && reported !== 'ringing' ? 'offline' : reported;
