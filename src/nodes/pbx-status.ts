@@ -17,7 +17,8 @@ export default function register(RED: NodeAPI): void {
     const watch = new PresenceWatch({
       intervalMs: seconds * 1000,
       poll: async () => (await account.run('status', 'extensions', {})).payload as ExtensionState[],
-      onChange: (change) => node.send({ topic: change.extension, payload: change, pbx: { provider: account.definition.id, operation: 'extensions' } }),
+      onChange: (change) =>
+        node.send({ topic: change.extension, payload: change, pbx: { provider: account.definition.id, operation: 'extensions' } }),
       onPoll: (outcome) => {
         if (outcome.ok) node.status({ fill: 'green', shape: 'dot', text: t(RED, 'status.watching', { count: outcome.count }) });
         else {

@@ -2,16 +2,48 @@
 // Flows used by the integration tests: every output of the package's nodes is posted to a
 // collector, and each action node is reachable over an http-in endpoint.
 
-const wrapOutput = 'msg.payload = { topic: msg.topic, payload: msg.payload, raw: msg.raw, pbx: msg.pbx, status: msg.status, error: msg.error }; return msg;';
-const unpackRequest = 'const body = msg.payload || {}; msg.operation = body.operation; msg.query = body.query; msg.payload = body.params || {}; return msg;';
+const wrapOutput =
+  'msg.payload = { topic: msg.topic, payload: msg.payload, raw: msg.raw, pbx: msg.pbx, status: msg.status, error: msg.error }; return msg;';
+const unpackRequest =
+  'const body = msg.payload || {}; msg.operation = body.operation; msg.query = body.query; msg.payload = body.params || {}; return msg;';
 const wrapError = 'msg.payload = { error: msg.error, pbx: msg.pbx }; msg.statusCode = 500; return msg;';
 
 function post(id, url, z) {
-  return { id, type: 'http request', z, name: '', method: 'POST', ret: 'txt', paytoqs: 'ignore', url, tls: '', persist: false, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], wires: [] };
+  return {
+    id,
+    type: 'http request',
+    z,
+    name: '',
+    method: 'POST',
+    ret: 'txt',
+    paytoqs: 'ignore',
+    url,
+    tls: '',
+    persist: false,
+    proxy: '',
+    insecureHTTPParser: false,
+    authType: '',
+    senderr: false,
+    headers: [],
+    wires: [],
+  };
 }
 
 function fn(id, func, wires, z) {
-  return { id, type: 'function', z, name: id, func, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [wires] };
+  return {
+    id,
+    type: 'function',
+    z,
+    name: id,
+    func,
+    outputs: 1,
+    timeout: 0,
+    noerr: 0,
+    initialize: '',
+    finalize: '',
+    libs: [],
+    wires: [wires],
+  };
 }
 
 /**
@@ -22,7 +54,10 @@ function fn(id, func, wires, z) {
  */
 function integrationFlows({ collector, config, prefix = '/it' }) {
   const z = 'tab-it';
-  const nodes = [{ id: z, type: 'tab', label: 'integration' }, { id: 'cfg', type: 'pbx-config', ...config }];
+  const nodes = [
+    { id: z, type: 'tab', label: 'integration' },
+    { id: 'cfg', type: 'pbx-config', ...config },
+  ];
   nodes.push(
     { id: 'ev', type: 'pbx-event', z, pbx: 'cfg', events: [], extension: '', direction: 'any', outputs: 1, wires: [['ev-wrap']] },
     fn('ev-wrap', wrapOutput, ['ev-post'], z),
@@ -42,7 +77,16 @@ function integrationFlows({ collector, config, prefix = '/it' }) {
     ['pbx-queue', 'queue'],
   ]) {
     nodes.push(
-      { id: `in-${path}`, type: 'http in', z, url: `${prefix}/${path}`, method: 'post', upload: false, swaggerDoc: '', wires: [[`unpack-${path}`]] },
+      {
+        id: `in-${path}`,
+        type: 'http in',
+        z,
+        url: `${prefix}/${path}`,
+        method: 'post',
+        upload: false,
+        swaggerDoc: '',
+        wires: [[`unpack-${path}`]],
+      },
       fn(`unpack-${path}`, unpackRequest, [`act-${path}`], z),
       { id: `act-${path}`, type, z, pbx: 'cfg', operation: '', query: '', wires: [[`wrap-${path}`]] },
       fn(`wrap-${path}`, wrapOutput, [`res-${path}`], z),

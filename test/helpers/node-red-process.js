@@ -16,7 +16,11 @@ let packed;
 function packOnce() {
   if (!packed) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbx-pack-'));
-    const out = execFileSync(NPM, ['pack', '--pack-destination', dir, '--json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(NPM, ['pack', '--pack-destination', dir, '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     packed = path.join(dir, JSON.parse(out)[0].filename);
   }
   return packed;
@@ -37,7 +41,10 @@ function freePort() {
 function prepareUserDir() {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbx-nr-'));
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user', private: true, version: '0.0.0' }));
-  execFileSync(NPM, ['install', packOnce(), '--no-audit', '--no-fund', '--prefer-offline', '--omit=dev'], { cwd: userDir, stdio: 'ignore' });
+  execFileSync(NPM, ['install', packOnce(), '--no-audit', '--no-fund', '--prefer-offline', '--omit=dev'], {
+    cwd: userDir,
+    stdio: 'ignore',
+  });
   return userDir;
 }
 
@@ -73,7 +80,10 @@ class NodeRedProcess {
         externalModules: { autoInstall: false, palette: { allowInstall: false } },
       })};`,
     );
-    this.child = spawn(process.execPath, [NODE_RED, '-u', this.userDir, '-s', settings], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' } });
+    this.child = spawn(process.execPath, [NODE_RED, '-u', this.userDir, '-s', settings], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
+    });
     const onData = (chunk) => this.logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     this.child.stdout.on('data', onData);
     this.child.stderr.on('data', onData);

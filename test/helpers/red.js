@@ -13,7 +13,13 @@ const capturingConfigNode = (RED) => {
   return configNode(RED);
 };
 
-const NODES = [capturingConfigNode, require('../../nodes/pbx-event.js'), require('../../nodes/pbx-call.js'), require('../../nodes/pbx-status.js'), require('../../nodes/pbx-queue.js')];
+const NODES = [
+  capturingConfigNode,
+  require('../../nodes/pbx-event.js'),
+  require('../../nodes/pbx-call.js'),
+  require('../../nodes/pbx-status.js'),
+  require('../../nodes/pbx-queue.js'),
+];
 
 /** Loads a flow with every package node available; resolves once it runs. */
 async function load(flow, credentials = {}) {

@@ -12,7 +12,15 @@ const { THREE_CX_SCENARIOS } = require('../../dist/simulator/3cx-scenarios');
 const KEY = DEFAULT_CREDENTIALS['3cx-webapi'].accessKey;
 const SECRET = 'integration-webhook-secret-7f3a9c2e51';
 const PATH = '/pbx/it-3cx';
-const EVENT_OF = { ringing: 'ringing', dialing: 'ringing', incomingcall_started: 'answered', outgoingcall_started: 'answered', incoming: 'hangup', outgoing: 'hangup', recording: 'recording' };
+const EVENT_OF = {
+  ringing: 'ringing',
+  dialing: 'ringing',
+  incomingcall_started: 'answered',
+  outgoingcall_started: 'answered',
+  incoming: 'hangup',
+  outgoing: 'hangup',
+  recording: 'recording',
+};
 
 describe('integration: Node-RED process + 3cx-webapi simulator', function () {
   this.timeout(120000);
@@ -33,7 +41,11 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
   });
 
   async function action(kind, body) {
-    const res = await fetch(`${nr.url}/it/${kind}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${nr.url}/it/${kind}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json() };
   }
 
@@ -58,12 +70,19 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
     const sets = await nr.nodeTypes();
     const ours = sets.filter((s) => s.module === '@callflow/node-red-pbx');
     assert.deepEqual(ours.flatMap((s) => s.types).sort(), ['pbx-call', 'pbx-config', 'pbx-event', 'pbx-queue', 'pbx-status']);
-    assert.ok(ours.every((s) => s.enabled && !s.err), JSON.stringify(ours));
+    assert.ok(
+      ours.every((s) => s.enabled && !s.err),
+      JSON.stringify(ours),
+    );
     assert.ok(!nr.logs.some((l) => /\[error\]/.test(l) && /pbx/.test(l)), nr.logs.filter((l) => /\[error\]/.test(l)).join('\n'));
   });
 
   const OPERATIONS = [
-    ['call', { operation: 'makecall', params: { extension: '117', destination: '05550001122' } }, (p) => assert.deepEqual(p, { ok: true, operation: 'makecall', extension: '117', destination: '05550001122' })],
+    [
+      'call',
+      { operation: 'makecall', params: { extension: '117', destination: '05550001122' } },
+      (p) => assert.deepEqual(p, { ok: true, operation: 'makecall', extension: '117', destination: '05550001122' }),
+    ],
     ['status', { query: 'extension-state', params: { extension: '117' } }, (p) => assert.ok(['ringing', 'busy'].includes(p.state))],
     ['call', { operation: 'transfer', params: { extension: '117', destination: '204' } }, (p) => assert.equal(p.destination, '204')],
     ['call', { operation: 'drop', params: { extension: '204' } }, (p) => assert.equal(p.extension, '204')],
@@ -79,11 +98,23 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
     ['status', { query: 'list', params: { kind: 'ivrs' } }, (p) => assert.deepEqual(p, [{ number: '800' }, { number: '801' }])],
     ['status', { query: 'group-members', params: { group: '860' } }, (p) => assert.equal(p.length, 2)],
     ['status', { query: 'group-free', params: { group: '860' } }, (p) => assert.ok(Array.isArray(p))],
-    ['status', { query: 'usergroup-members', params: { group: 'Sales' } }, (p) => assert.deepEqual(p, [{ number: '117' }, { number: '204' }])],
+    [
+      'status',
+      { query: 'usergroup-members', params: { group: 'Sales' } },
+      (p) => assert.deepEqual(p, [{ number: '117' }, { number: '204' }]),
+    ],
     ['queue', { operation: 'logout', params: { extension: '202', queue: '820' } }, (p) => assert.equal(p.queue, '820')],
-    ['queue', { operation: 'login', params: { extension: '202' } }, (p) => assert.deepEqual(p, { ok: true, operation: 'login', extension: '202' })],
+    [
+      'queue',
+      { operation: 'login', params: { extension: '202' } },
+      (p) => assert.deepEqual(p, { ok: true, operation: 'login', extension: '202' }),
+    ],
     ['queue', { operation: 'set-status', params: { extension: '202', status: 'away' } }, (p) => assert.equal(p.status, 'away')],
-    ['queue', { operation: 'set-options', params: { extension: '202', enabled: 'on', external: 'off', recording: 'all' } }, (p) => assert.equal(p.recording, 'all')],
+    [
+      'queue',
+      { operation: 'set-options', params: { extension: '202', enabled: 'on', external: 'off', recording: 'all' } },
+      (p) => assert.equal(p.recording, 'all'),
+    ],
   ];
 
   it('runs every 3CX operation end to end through http-in → pbx node → http response', async () => {
@@ -118,7 +149,10 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
         const answered = steps.some((s) => /call_started/.test(s.Event));
         assert.equal(last.outcome, answered ? 'answered' : 'missed');
         assert.equal(last.call.outcome, answered ? 'answered' : 'missed');
-        assert.equal(last.call.route.filter((h) => h.event === 'ringing').length, steps.filter((s) => s.Event === 'ringing' || s.Event === 'dialing').length);
+        assert.equal(
+          last.call.route.filter((h) => h.event === 'ringing').length,
+          steps.filter((s) => s.Event === 'ringing' || s.Event === 'dialing').length,
+        );
         if (scheme === 'get') assert.ok(events.every((m) => typeof m.raw === 'object' || typeof m.raw === 'string'));
       });
     }
@@ -141,17 +175,34 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
     assert.equal(await hook(PATH, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"Event":"ringing"}' }), 401);
     assert.equal(await hook(`${PATH}/wrong-secret`, { method: 'POST', body: '{}' }), 401);
     assert.equal(await hook(`${PATH}/${SECRET}`, { method: 'PUT', body: '{}' }), 405);
-    assert.equal(await hook(`${PATH}/${SECRET}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"Event": "ringing", ' }), 400);
-    assert.equal(await hook(`${PATH}/${SECRET}`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x'.repeat(65 * 1024) }), 413);
-    assert.equal(await hook(`${PATH}/${SECRET}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"no":"event"}' }), 200);
-    assert.equal(await hook(`${PATH}/${SECRET}`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '\u0000\u0001garbage' }), 200);
+    assert.equal(
+      await hook(`${PATH}/${SECRET}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"Event": "ringing", ' }),
+      400,
+    );
+    assert.equal(
+      await hook(`${PATH}/${SECRET}`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x'.repeat(65 * 1024) }),
+      413,
+    );
+    assert.equal(
+      await hook(`${PATH}/${SECRET}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"no":"event"}' }),
+      200,
+    );
+    assert.equal(
+      await hook(`${PATH}/${SECRET}`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '\u0000\u0001garbage' }),
+      200,
+    );
     assert.equal((await fetch(nr.adminUrl('/settings'))).status, 200, 'Node-RED still answers');
     const { callId } = await sim.provider('3cx-webapi').play('outgoing-unanswered', { scheme: 'post' });
     await collector.waitFor('/events', 2, { filter: (m) => m.payload.callId === callId });
   });
 
   it('never shows the access key or webhook secret after provoked failures', async () => {
-    await nr.deploy(integrationFlows({ collector: collector.url, config: config({ credentials: { accessKey: 'LEAKCHECK-wrong-access-key-5d1e', webhookSecret: SECRET } }) }));
+    await nr.deploy(
+      integrationFlows({
+        collector: collector.url,
+        config: config({ credentials: { accessKey: 'LEAKCHECK-wrong-access-key-5d1e', webhookSecret: SECRET } }),
+      }),
+    );
     assert.equal((await action('status', { query: 'extensions', params: {} })).body.error.code, 'auth_failed');
     await nr.deploy(integrationFlows({ collector: collector.url, config: config({ baseUrl: 'http://127.0.0.1:9/webapi' }) }));
     assert.equal((await action('status', { query: 'extensions', params: {} })).body.error.code, 'unreachable');
@@ -164,9 +215,18 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
     assert.equal(sim.received('3cx-webapi', 'makecall').filter((r) => Date.parse(r.at) > Date.now() - 5000).length, 1, 'sent exactly once');
     const everything = [...nr.logs, ...collector.messages.map((m) => m.text)].join('\n');
     for (const secret of ['LEAKCHECK-wrong-access-key-5d1e', KEY, SECRET]) {
-      assert.ok(!everything.includes(secret), `${secret} leaked:\n${everything.split('\n').filter((l) => l.includes(secret)).join('\n')}`);
+      assert.ok(
+        !everything.includes(secret),
+        `${secret} leaked:\n${everything
+          .split('\n')
+          .filter((l) => l.includes(secret))
+          .join('\n')}`,
+      );
     }
-    assert.ok(collector.on('/status').some((m) => m.status && /auth_failed|unreachable|outcome_unknown/.test(m.status.text)), 'statuses were seen and scanned');
+    assert.ok(
+      collector.on('/status').some((m) => m.status && /auth_failed|unreachable|outcome_unknown/.test(m.status.text)),
+      'statuses were seen and scanned',
+    );
     await nr.deploy(integrationFlows({ collector: collector.url, config: config() }));
   });
 });
@@ -184,7 +244,15 @@ describe('integration: webhooks under Node-RED default settings (admin root "/")
     await nr.deploy(
       integrationFlows({
         collector: collector.url,
-        config: { provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, webhookPath: PATH, timeout: 1500, rejectUnauthorized: true, allowFrom: '', credentials: { accessKey: KEY, webhookSecret: SECRET } },
+        config: {
+          provider: '3cx-webapi',
+          baseUrl: `${sim.url}/webapi`,
+          webhookPath: PATH,
+          timeout: 1500,
+          rejectUnauthorized: true,
+          allowFrom: '',
+          credentials: { accessKey: KEY, webhookSecret: SECRET },
+        },
       }),
     );
   });

@@ -10,7 +10,18 @@ const SECRET = 'hook-secret-0123456789';
 const PATH = '/pbx/test-3cx';
 
 function configNode(sim, extra = {}) {
-  return { id: 'cfg', type: 'pbx-config', name: 'sim', provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, webhookPath: PATH, timeout: 2000, rejectUnauthorized: true, allowFrom: '', ...extra };
+  return {
+    id: 'cfg',
+    type: 'pbx-config',
+    name: 'sim',
+    provider: '3cx-webapi',
+    baseUrl: `${sim.url}/webapi`,
+    webhookPath: PATH,
+    timeout: 2000,
+    rejectUnauthorized: true,
+    allowFrom: '',
+    ...extra,
+  };
 }
 const creds = (extra = {}) => ({ cfg: { accessKey: KEY, webhookSecret: SECRET, ...extra } });
 
@@ -53,7 +64,13 @@ describe('nodes with a 3cx-webapi account', function () {
 
     it('resolves TypedInputs (str, msg, jsonata) and msg.operation when the node has none', async () => {
       await load(
-        actionFlow(sim, 'pbx-call', { operation: '', extension: 'ext', extensionType: 'msg', destination: '"0555" & number', destinationType: 'jsonata' }),
+        actionFlow(sim, 'pbx-call', {
+          operation: '',
+          extension: 'ext',
+          extensionType: 'msg',
+          destination: '"0555" & number',
+          destinationType: 'jsonata',
+        }),
         creds(),
       );
       const out = collect('out', 1);
@@ -72,7 +89,12 @@ describe('nodes with a 3cx-webapi account', function () {
       const [msg] = await caught;
       assert.equal(msg.error.code, 'unsupported');
       assert.match(msg.error.message, /doublecall is not supported by 3CX WebAPI/);
-      assert.deepEqual(msg.pbx.error, { message: msg.pbx.error.message, code: 'unsupported', provider: '3cx-webapi', operation: 'doublecall' });
+      assert.deepEqual(msg.pbx.error, {
+        message: msg.pbx.error.message,
+        code: 'unsupported',
+        provider: '3cx-webapi',
+        operation: 'doublecall',
+      });
       assert.equal((await status).text, 'unsupported');
       assert.equal(sim.received('3cx-webapi').length, 0, 'nothing was sent');
     });
@@ -154,7 +176,17 @@ describe('nodes with a 3cx-webapi account', function () {
     function eventFlow(sim, props = {}) {
       return [
         configNode(sim),
-        { id: 'ev', type: 'pbx-event', pbx: 'cfg', events: [], extension: '', direction: 'any', outputs: 4, wires: [['ringing'], ['answered'], ['hangup'], ['recording']], ...props },
+        {
+          id: 'ev',
+          type: 'pbx-event',
+          pbx: 'cfg',
+          events: [],
+          extension: '',
+          direction: 'any',
+          outputs: 4,
+          wires: [['ringing'], ['answered'], ['hangup'], ['recording']],
+          ...props,
+        },
         { id: 'ringing', type: 'helper' },
         { id: 'answered', type: 'helper' },
         { id: 'hangup', type: 'helper' },
@@ -178,7 +210,10 @@ describe('nodes with a 3cx-webapi account', function () {
       assert.equal(h.payload.outcome, 'answered');
       assert.ok(h.payload.durationSeconds >= 1);
       assert.equal(h.payload.call.answeredBy, '117');
-      assert.deepEqual(h.payload.call.route.map((x) => x.event), ['ringing', 'answered']);
+      assert.deepEqual(
+        h.payload.call.route.map((x) => x.event),
+        ['ringing', 'answered'],
+      );
       assert.equal(rec.payload.recordingUrls.length, 1);
       assert.equal(rec.raw.Event, 'recording');
     });
@@ -187,7 +222,16 @@ describe('nodes with a 3cx-webapi account', function () {
       await load(
         [
           configNode(sim),
-          { id: 'ev', type: 'pbx-event', pbx: 'cfg', events: ['ringing'], extension: '202', direction: 'inbound', outputs: 1, wires: [['out']] },
+          {
+            id: 'ev',
+            type: 'pbx-event',
+            pbx: 'cfg',
+            events: ['ringing'],
+            extension: '202',
+            direction: 'inbound',
+            outputs: 1,
+            wires: [['out']],
+          },
           { id: 'out', type: 'helper' },
         ],
         creds(),
@@ -227,7 +271,9 @@ describe('nodes with a 3cx-webapi account', function () {
         assert.equal((await webhook().get(`${PATH}/${SECRET}?event=x&id=1_1-0`)).status, 200);
         await helper.unload();
       }
-      await load([{ id: 'other', type: 'pbx-config', provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, webhookPath: '/pbx/other' }], { other: { accessKey: KEY } });
+      await load([{ id: 'other', type: 'pbx-config', provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, webhookPath: '/pbx/other' }], {
+        other: { accessKey: KEY },
+      });
       assert.equal((await webhook().get(`${PATH}/${SECRET}?event=x&id=1_1-0`)).status, 404, 'old path gone');
       assert.equal((await webhook().get('/pbx/other?event=x&id=1_1-0')).status, 200);
     });
@@ -236,15 +282,27 @@ describe('nodes with a 3cx-webapi account', function () {
   describe('pbx-config admin endpoints', () => {
     it('tests a connection with typed credentials, and refuses stored ones for another host', async () => {
       await load([configNode(sim)], creds());
-      const ok = await helper.request().post('/pbx-config/test').send({ provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, timeout: 2000, credentials: { accessKey: KEY } });
+      const ok = await helper
+        .request()
+        .post('/pbx-config/test')
+        .send({ provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, timeout: 2000, credentials: { accessKey: KEY } });
       assert.equal(ok.body.ok, true);
       assert.match(ok.body.message, /connected/);
-      const stored = await helper.request().post('/pbx-config/test').send({ id: 'cfg', provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, credentials: { accessKey: '__PWRD__' } });
+      const stored = await helper
+        .request()
+        .post('/pbx-config/test')
+        .send({ id: 'cfg', provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, credentials: { accessKey: '__PWRD__' } });
       assert.equal(stored.body.ok, true);
-      const elsewhere = await helper.request().post('/pbx-config/test').send({ id: 'cfg', provider: '3cx-webapi', baseUrl: 'http://127.0.0.1:9/webapi', credentials: { accessKey: '__PWRD__' } });
+      const elsewhere = await helper
+        .request()
+        .post('/pbx-config/test')
+        .send({ id: 'cfg', provider: '3cx-webapi', baseUrl: 'http://127.0.0.1:9/webapi', credentials: { accessKey: '__PWRD__' } });
       assert.equal(elsewhere.body.ok, false);
       assert.equal(elsewhere.body.code, 'invalid_input');
-      const wrong = await helper.request().post('/pbx-config/test').send({ provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, credentials: { accessKey: 'bad-key-XYZXYZXYZ' } });
+      const wrong = await helper
+        .request()
+        .post('/pbx-config/test')
+        .send({ provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, credentials: { accessKey: 'bad-key-XYZXYZXYZ' } });
       assert.equal(wrong.body.ok, false);
       assert.equal(wrong.body.code, 'auth_failed');
       assert.ok(!JSON.stringify(wrong.body).includes('bad-key-XYZXYZXYZ'));

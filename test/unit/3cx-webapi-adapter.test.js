@@ -51,7 +51,12 @@ describe('3cx-webapi adapter on the vendor example responses', () => {
   const run = (node, op, params) => acct.run(node, op, params).then((r) => r.payload);
 
   it('makecall sends firstnum/secondnum', async () => {
-    assert.deepEqual(await run('call', 'makecall', { extension: '117', destination: '05551239988' }), { ok: true, operation: 'makecall', extension: '117', destination: '05551239988' });
+    assert.deepEqual(await run('call', 'makecall', { extension: '117', destination: '05551239988' }), {
+      ok: true,
+      operation: 'makecall',
+      extension: '117',
+      destination: '05551239988',
+    });
     assert.deepEqual(seen, [{ method: 'makecall', query: { firstnum: '117', secondnum: '05551239988' } }]);
   });
 
@@ -83,9 +88,19 @@ describe('3cx-webapi adapter on the vendor example responses', () => {
   it('extensions combines all.ext, all.registered and the active calls', async () => {
     const list = await run('status', 'extensions', {});
     assert.equal(list.length, 16);
-    assert.deepEqual(list.find((e) => e.extension === '117'), { extension: '117', state: 'busy', registered: true }, '117 talks in the example call');
-    assert.deepEqual(list.find((e) => e.extension === '111'), { extension: '111', state: 'offline', registered: false });
-    assert.deepEqual(list.find((e) => e.extension === '110'), { extension: '110', state: 'idle', registered: true });
+    assert.deepEqual(
+      list.find((e) => e.extension === '117'),
+      { extension: '117', state: 'busy', registered: true },
+      '117 talks in the example call',
+    );
+    assert.deepEqual(
+      list.find((e) => e.extension === '111'),
+      { extension: '111', state: 'offline', registered: false },
+    );
+    assert.deepEqual(
+      list.find((e) => e.extension === '110'),
+      { extension: '110', state: 'idle', registered: true },
+    );
   });
 
   it('extension-info joins ext.info and ext.devices', async () => {
@@ -114,7 +129,9 @@ describe('3cx-webapi adapter on the vendor example responses', () => {
       { extension: '203', name: 'Agent 3', loggedIn: false, state: 'offline' },
       { extension: '204', name: 'Agent 4', loggedIn: true, state: 'idle' },
     ]);
-    assert.deepEqual(await run('status', 'queue-talking', { queue: '820' }), [{ extension: '204', name: 'Agent 4', loggedIn: true, state: 'busy' }]);
+    assert.deepEqual(await run('status', 'queue-talking', { queue: '820' }), [
+      { extension: '204', name: 'Agent 4', loggedIn: true, state: 'busy' },
+    ]);
     assert.deepEqual(await run('status', 'queue-free', { queue: '820' }), { queue: '820', free: true });
   });
 
@@ -220,7 +237,13 @@ describe('3cx-webapi adapter against the simulator', () => {
       assert.ok((await run('status', 'list', { kind })).length > 0, kind);
     }
     await run('queue', 'set-options', { extension: '117', enabled: 'on', external: 'off', recording: 'external' });
-    assert.equal(sim.provider('3cx-webapi').state().extensions.find((e) => e.num === '117').num, '117');
+    assert.equal(
+      sim
+        .provider('3cx-webapi')
+        .state()
+        .extensions.find((e) => e.num === '117').num,
+      '117',
+    );
   });
 
   it('status queries retry transient failures; makecall is never retried', async () => {

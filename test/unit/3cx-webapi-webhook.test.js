@@ -23,38 +23,252 @@ function inputOf(scheme, payload) {
   return { method: 'GET', query: parseForm(rawQuery), rawQuery, body: undefined, receivedAt: AT };
 }
 
-const ring = (ext, type, leg, extra = {}) => ({ event: 'ringing', extension: ext, extensionType: type, direction: 'inbound', from: IN, to: ext, leg, ...extra });
-const answer = (ext, leg, extra = {}) => ({ event: 'answered', extension: ext, extensionType: 'extension', direction: 'inbound', from: IN, to: ext, leg, ...extra });
-const hang = (ext, leg, outcome, durationSeconds, extra = {}) => ({ event: 'hangup', extension: ext, direction: 'inbound', from: IN, to: ext, leg, outcome, durationSeconds, ...extra });
-const rec = (ext, leg, extra = {}) => ({ event: 'recording', extension: ext, direction: 'unknown', from: IN, leg, recording: true, ...extra });
-const dial = (ext, leg, extra = {}) => ({ event: 'ringing', extension: ext, extensionType: 'extension', direction: 'outbound', from: ext, to: IN, leg, ...extra });
-const outAnswer = (ext, leg, extra = {}) => ({ event: 'answered', extension: ext, extensionType: 'extension', direction: 'outbound', from: ext, to: IN, leg, ...extra });
-const outHang = (ext, leg, outcome, durationSeconds, extra = {}) => ({ event: 'hangup', extension: ext, direction: 'outbound', from: ext, to: IN, leg, outcome, durationSeconds, ...extra });
+const ring = (ext, type, leg, extra = {}) => ({
+  event: 'ringing',
+  extension: ext,
+  extensionType: type,
+  direction: 'inbound',
+  from: IN,
+  to: ext,
+  leg,
+  ...extra,
+});
+const answer = (ext, leg, extra = {}) => ({
+  event: 'answered',
+  extension: ext,
+  extensionType: 'extension',
+  direction: 'inbound',
+  from: IN,
+  to: ext,
+  leg,
+  ...extra,
+});
+const hang = (ext, leg, outcome, durationSeconds, extra = {}) => ({
+  event: 'hangup',
+  extension: ext,
+  direction: 'inbound',
+  from: IN,
+  to: ext,
+  leg,
+  outcome,
+  durationSeconds,
+  ...extra,
+});
+const rec = (ext, leg, extra = {}) => ({
+  event: 'recording',
+  extension: ext,
+  direction: 'unknown',
+  from: IN,
+  leg,
+  recording: true,
+  ...extra,
+});
+const dial = (ext, leg, extra = {}) => ({
+  event: 'ringing',
+  extension: ext,
+  extensionType: 'extension',
+  direction: 'outbound',
+  from: ext,
+  to: IN,
+  leg,
+  ...extra,
+});
+const outAnswer = (ext, leg, extra = {}) => ({
+  event: 'answered',
+  extension: ext,
+  extensionType: 'extension',
+  direction: 'outbound',
+  from: ext,
+  to: IN,
+  leg,
+  ...extra,
+});
+const outHang = (ext, leg, outcome, durationSeconds, extra = {}) => ({
+  event: 'hangup',
+  extension: ext,
+  direction: 'outbound',
+  from: ext,
+  to: IN,
+  leg,
+  outcome,
+  durationSeconds,
+  ...extra,
+});
 
 // Ids as the document prints them (its examples reuse ids across calls; so do we).
 const EXPECTED = [
-  ['230307114903_10', [ring('800', 'ivr', 0), ring('820', 'queue', 0), ring('202', 'extension', 0), answer('202', 1), hang('202', 1, 'answered', 6, { callId: '230307140234_35' }), rec('202', 1, { callId: '230307140234_35' })]],
-  ['230307142318_40', [ring('800', 'ivr', 0), ring('820', 'queue', 0), ring('117', 'extension', 0), answer('117', 1), answer('204', 2, { transfer: 'attended' }), ring('204', 'extension', 1), hang('117', 1, 'answered', 14, { legTransferred: true }), hang('204', 2, 'answered', 6), rec('204', 2), rec('117', 1)]],
-  ['230307144544_42', [ring('800', 'ivr', 0), ring('820', 'queue', 0), ring('117', 'extension', 0), answer('117', 1), ring('204', 'extension', 1), answer('204', 2, { transfer: 'blind' }), hang('204', 2, 'answered', 4), rec('204', 2), rec('117', 1)]],
+  [
+    '230307114903_10',
+    [
+      ring('800', 'ivr', 0),
+      ring('820', 'queue', 0),
+      ring('202', 'extension', 0),
+      answer('202', 1),
+      hang('202', 1, 'answered', 6, { callId: '230307140234_35' }),
+      rec('202', 1, { callId: '230307140234_35' }),
+    ],
+  ],
+  [
+    '230307142318_40',
+    [
+      ring('800', 'ivr', 0),
+      ring('820', 'queue', 0),
+      ring('117', 'extension', 0),
+      answer('117', 1),
+      answer('204', 2, { transfer: 'attended' }),
+      ring('204', 'extension', 1),
+      hang('117', 1, 'answered', 14, { legTransferred: true }),
+      hang('204', 2, 'answered', 6),
+      rec('204', 2),
+      rec('117', 1),
+    ],
+  ],
+  [
+    '230307144544_42',
+    [
+      ring('800', 'ivr', 0),
+      ring('820', 'queue', 0),
+      ring('117', 'extension', 0),
+      answer('117', 1),
+      ring('204', 'extension', 1),
+      answer('204', 2, { transfer: 'blind' }),
+      hang('204', 2, 'answered', 4),
+      rec('204', 2),
+      rec('117', 1),
+    ],
+  ],
   ['230307115339_12', [ring('800', 'ivr', 0), ring('820', 'queue', 0), ring('202', 'extension', 0), hang('820', 0, 'missed', undefined)]],
   ['230307150805_46', [ring('800', 'ivr', 0), ring('117', 'extension', 0), answer('117', 1), hang('117', 1, 'answered', 4), rec('117', 1)]],
   ['230307152031_50', [ring('800', 'ivr', 0), ring('117', 'extension', 0), hang('117', 0, 'missed', undefined)]],
-  ['230307151412_47', [ring('800', 'ivr', 0), ring('117', 'extension', 0), ring('204', 'extension', 0), answer('117', 1), hang('117', 1, 'answered', 5), rec('117', 1)]],
-  ['230307152319_52', [ring('800', 'ivr', 0), ring('117', 'extension', 0), ring('204', 'extension', 0), hang('204', 0, 'missed', undefined)]],
+  [
+    '230307151412_47',
+    [
+      ring('800', 'ivr', 0),
+      ring('117', 'extension', 0),
+      ring('204', 'extension', 0),
+      answer('117', 1),
+      hang('117', 1, 'answered', 5),
+      rec('117', 1),
+    ],
+  ],
+  [
+    '230307152319_52',
+    [ring('800', 'ivr', 0), ring('117', 'extension', 0), ring('204', 'extension', 0), hang('204', 0, 'missed', undefined)],
+  ],
   ['230307135611_31', [dial('117', 0), outAnswer('117', 1), outHang('117', 1, 'answered', 5, { callId: '30307135611_31' }), rec('117', 1)]],
   ['230307140011_32', [dial('117', 0), outHang('117', 0, 'missed', undefined)]],
-  ['230307154408_63', [dial('117', 0), outAnswer('117', 1, { to: undefined, providerCaller: 'MAKECALL' }), outHang('117', 1, 'answered', 4), rec('117', 1)]],
+  [
+    '230307154408_63',
+    [dial('117', 0), outAnswer('117', 1, { to: undefined, providerCaller: 'MAKECALL' }), outHang('117', 1, 'answered', 4), rec('117', 1)],
+  ],
   ['230307155208_64', [dial('117', 0), outHang('117', 0, 'missed', undefined, { callId: '230307155409_66' })]],
 ];
 
 const G_IN = '420774852629';
 const DID = 'DID-420222000320';
-const gring = (ext, type) => ({ event: 'ringing', extension: ext, extensionType: type, direction: 'inbound', from: G_IN, to: DID, did: DID, leg: 0 });
+const gring = (ext, type) => ({
+  event: 'ringing',
+  extension: ext,
+  extensionType: type,
+  direction: 'inbound',
+  from: G_IN,
+  to: DID,
+  did: DID,
+  leg: 0,
+});
 const EXPECTED_GET = [
-  ['230102104542_15', [gring('800', 'ivr'), gring('804', 'queue'), gring('102', 'extension'), { event: 'answered', providerEvent: 'hangupincoming', extension: '102', extensionType: 'extension', direction: 'inbound', from: G_IN, to: DID, did: DID, leg: 1 }, { event: 'hangup', extension: '102', direction: 'inbound', from: G_IN, to: DID, did: DID, outcome: 'answered', durationSeconds: 7, leg: 1 }]],
-  ['230102104542_15', [gring('800', 'ivr'), gring('804', 'queue'), gring('102', 'extension'), { event: 'hangup', callId: '230102154720_16', extension: '804', direction: 'inbound', from: G_IN, to: DID, did: DID, outcome: 'missed', leg: 0 }]],
-  ['230102184431_17', [{ event: 'ringing', extension: '102', extensionType: 'extension', direction: 'outbound', from: '102', to: G_IN, leg: 0 }, { event: 'answered', providerEvent: 'hangupoutgoing', callId: '230102185935_18', extension: '102', extensionType: 'extension', direction: 'outbound', from: '102', to: G_IN, leg: 1 }, { event: 'hangup', callId: '230102185935_18', extension: '102', direction: 'outbound', from: '102', to: G_IN, outcome: 'answered', durationSeconds: 6, leg: 1 }, { event: 'recording', callId: '230102185935_18', direction: 'unknown', leg: 1, recording: true, bareUrl: 'https://3CXDQDN:5001/webapi/recording/230102185935_18-1-1.mp3' }]],
-  ['230102184431_17', [{ event: 'ringing', extension: '102', extensionType: 'extension', direction: 'outbound', from: '102', to: G_IN, leg: 0 }, { event: 'hangup', extension: '102', direction: 'outbound', from: '102', to: G_IN, outcome: 'missed', leg: 0 }]],
+  [
+    '230102104542_15',
+    [
+      gring('800', 'ivr'),
+      gring('804', 'queue'),
+      gring('102', 'extension'),
+      {
+        event: 'answered',
+        providerEvent: 'hangupincoming',
+        extension: '102',
+        extensionType: 'extension',
+        direction: 'inbound',
+        from: G_IN,
+        to: DID,
+        did: DID,
+        leg: 1,
+      },
+      {
+        event: 'hangup',
+        extension: '102',
+        direction: 'inbound',
+        from: G_IN,
+        to: DID,
+        did: DID,
+        outcome: 'answered',
+        durationSeconds: 7,
+        leg: 1,
+      },
+    ],
+  ],
+  [
+    '230102104542_15',
+    [
+      gring('800', 'ivr'),
+      gring('804', 'queue'),
+      gring('102', 'extension'),
+      {
+        event: 'hangup',
+        callId: '230102154720_16',
+        extension: '804',
+        direction: 'inbound',
+        from: G_IN,
+        to: DID,
+        did: DID,
+        outcome: 'missed',
+        leg: 0,
+      },
+    ],
+  ],
+  [
+    '230102184431_17',
+    [
+      { event: 'ringing', extension: '102', extensionType: 'extension', direction: 'outbound', from: '102', to: G_IN, leg: 0 },
+      {
+        event: 'answered',
+        providerEvent: 'hangupoutgoing',
+        callId: '230102185935_18',
+        extension: '102',
+        extensionType: 'extension',
+        direction: 'outbound',
+        from: '102',
+        to: G_IN,
+        leg: 1,
+      },
+      {
+        event: 'hangup',
+        callId: '230102185935_18',
+        extension: '102',
+        direction: 'outbound',
+        from: '102',
+        to: G_IN,
+        outcome: 'answered',
+        durationSeconds: 6,
+        leg: 1,
+      },
+      {
+        event: 'recording',
+        callId: '230102185935_18',
+        direction: 'unknown',
+        leg: 1,
+        recording: true,
+        bareUrl: 'https://3CXDQDN:5001/webapi/recording/230102185935_18-1-1.mp3',
+      },
+    ],
+  ],
+  [
+    '230102184431_17',
+    [
+      { event: 'ringing', extension: '102', extensionType: 'extension', direction: 'outbound', from: '102', to: G_IN, leg: 0 },
+      { event: 'hangup', extension: '102', direction: 'outbound', from: '102', to: G_IN, outcome: 'missed', leg: 0 },
+    ],
+  ],
 ];
 
 describe('3cx-webapi webhook normalizer, driven by the vendor document', () => {
@@ -116,7 +330,15 @@ describe('3cx-webapi webhook normalizer, driven by the vendor document', () => {
     assert.equal(last.event, 'recording');
     assert.deepEqual(
       last.call.route.map((h) => `${h.event}:${h.extension}:${h.extensionType}`),
-      ['ringing:800:ivr', 'ringing:820:queue', 'ringing:117:extension', 'answered:117:extension', 'transfer:204:extension', 'answered:204:extension', 'ringing:204:extension'],
+      [
+        'ringing:800:ivr',
+        'ringing:820:queue',
+        'ringing:117:extension',
+        'answered:117:extension',
+        'transfer:204:extension',
+        'answered:204:extension',
+        'ringing:204:extension',
+      ],
     );
     assert.equal(last.call.outcome, 'answered');
     assert.equal(last.call.answeredBy, '204');
@@ -133,7 +355,10 @@ describe('3cx-webapi webhook normalizer, driven by the vendor document', () => {
     assert.equal(hangup.outcome, 'missed');
     assert.equal(hangup.call.outcome, 'missed');
     assert.equal(hangup.call.answeredAt, undefined);
-    assert.deepEqual(hangup.call.route.map((h) => h.extension), ['800', '820', '202']);
+    assert.deepEqual(
+      hangup.call.route.map((h) => h.extension),
+      ['800', '820', '202'],
+    );
   });
 
   it('ignores unknown event names and rejects payloads without Event or Id', () => {

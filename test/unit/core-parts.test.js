@@ -7,7 +7,15 @@ const { TokenCache, withToken } = require('../../dist/core/auth');
 const { repairJson } = require('../../dist/core/tolerant-json');
 const { joinPath } = require('../../dist/core/http');
 
-const event = (callId, ev, extra = {}) => ({ event: ev, provider: '3cx-webapi', providerEvent: ev, callId, direction: 'inbound', timestamp: '2026-01-01T00:00:00.000Z', ...extra });
+const event = (callId, ev, extra = {}) => ({
+  event: ev,
+  provider: '3cx-webapi',
+  providerEvent: ev,
+  callId,
+  direction: 'inbound',
+  timestamp: '2026-01-01T00:00:00.000Z',
+  ...extra,
+});
 
 describe('core: call tracker', () => {
   it('keeps at most maxCalls, dropping the least recently active', () => {
@@ -73,11 +81,14 @@ describe('core: redactor', () => {
 describe('core: token cache', () => {
   it('shares one in-flight request among concurrent callers', async () => {
     let issued = 0;
-    const cache = new TokenCache(async () => {
-      issued++;
-      await new Promise((r) => setTimeout(r, 20));
-      return { token: `t${issued}`, expiresInMs: 3600000 };
-    }, { refreshMarginMs: 300000 });
+    const cache = new TokenCache(
+      async () => {
+        issued++;
+        await new Promise((r) => setTimeout(r, 20));
+        return { token: `t${issued}`, expiresInMs: 3600000 };
+      },
+      { refreshMarginMs: 300000 },
+    );
     const tokens = await Promise.all(Array.from({ length: 20 }, () => cache.get()));
     assert.equal(issued, 1);
     assert.ok(tokens.every((t) => t === 't1'));
@@ -86,16 +97,27 @@ describe('core: token cache', () => {
   it('renews before expiry and retries a rejected token exactly once', async () => {
     let now = 0;
     let issued = 0;
-    const cache = new TokenCache(async () => ({ token: `t${++issued}`, expiresInMs: 3600000 }), { refreshMarginMs: 300000, now: () => now });
+    const cache = new TokenCache(async () => ({ token: `t${++issued}`, expiresInMs: 3600000 }), {
+      refreshMarginMs: 300000,
+      now: () => now,
+    });
     assert.equal(await cache.get(), 't1');
     now = 3600000 - 299999;
     assert.equal(await cache.get(), 't2');
     const seen = [];
-    const result = await withToken(cache, async (t) => (seen.push(t), t === 't2' ? 'rejected' : 'ok'), ({ result }) => result === 'rejected');
+    const result = await withToken(
+      cache,
+      async (t) => (seen.push(t), t === 't2' ? 'rejected' : 'ok'),
+      ({ result }) => result === 'rejected',
+    );
     assert.equal(result, 'ok');
     assert.deepEqual(seen, ['t2', 't3']);
     const seen2 = [];
-    const again = await withToken(cache, async (t) => (seen2.push(t), 'rejected'), ({ result }) => result === 'rejected');
+    const again = await withToken(
+      cache,
+      async (t) => (seen2.push(t), 'rejected'),
+      ({ result }) => result === 'rejected',
+    );
     assert.equal(again, 'rejected', 'no second retry');
     assert.equal(seen2.length, 2);
   });

@@ -54,7 +54,10 @@ describe('core: webhook router', () => {
   });
 
   it('accepts the secret in X-Webhook-Secret', async () => {
-    const r = await send(server, '/pbx/abc', { body: '{"Event":"ringing"}', headers: { 'Content-Type': 'application/json', 'X-Webhook-Secret': 's3cr3t-value' } });
+    const r = await send(server, '/pbx/abc', {
+      body: '{"Event":"ringing"}',
+      headers: { 'Content-Type': 'application/json', 'X-Webhook-Secret': 's3cr3t-value' },
+    });
     assert.equal(r.status, 200);
     await settle();
     assert.deepEqual({ ...deliveries[0].input.body }, { Event: 'ringing' });
@@ -82,14 +85,23 @@ describe('core: webhook router', () => {
     assert.equal((await send(server, '/pbx/abc/s3cr3t-value', { method: 'DELETE' })).status, 405);
     const big = JSON.stringify({ Event: 'x'.repeat(WEBHOOK_BODY_LIMIT) });
     assert.equal((await send(server, '/pbx/abc/s3cr3t-value', { body: big, headers: { 'Content-Type': 'application/json' } })).status, 413);
-    assert.equal((await send(server, '/pbx/abc/s3cr3t-value', { body: '{"Event": ', headers: { 'Content-Type': 'application/json' } })).status, 400);
-    assert.equal((await send(server, '/pbx/abc/s3cr3t-value', { body: '[1,2]', headers: { 'Content-Type': 'application/json' } })).status, 400);
+    assert.equal(
+      (await send(server, '/pbx/abc/s3cr3t-value', { body: '{"Event": ', headers: { 'Content-Type': 'application/json' } })).status,
+      400,
+    );
+    assert.equal(
+      (await send(server, '/pbx/abc/s3cr3t-value', { body: '[1,2]', headers: { 'Content-Type': 'application/json' } })).status,
+      400,
+    );
     await settle();
     assert.equal(deliveries.length, 0);
   });
 
   it('parses form bodies and plain-text URLs, first of repeated keys wins', async () => {
-    await send(server, '/pbx/abc/s3cr3t-value?a=1&a=2', { body: 'CallID=7&CallStatus=ANSWER', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    await send(server, '/pbx/abc/s3cr3t-value?a=1&a=2', {
+      body: 'CallID=7&CallStatus=ANSWER',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     await send(server, '/pbx/abc/s3cr3t-value', { body: 'https://pbx/recording/1_2-1-1.mp3', headers: { 'Content-Type': 'text/plain' } });
     await settle();
     assert.equal(deliveries[0].input.query.a, '1');
@@ -119,7 +131,12 @@ describe('core: webhook router', () => {
 
   it('limits senders to allowFrom addresses', async () => {
     unregister();
-    router.register({ path: '/pbx/abc', allowFrom: '10.0.0.0/8, 192.168.1.5', onDelivery: () => deliveries.push(1), onRejected: (s) => rejections.push(s) });
+    router.register({
+      path: '/pbx/abc',
+      allowFrom: '10.0.0.0/8, 192.168.1.5',
+      onDelivery: () => deliveries.push(1),
+      onRejected: (s) => rejections.push(s),
+    });
     assert.equal((await send(server, '/pbx/abc', { body: '{}' })).status, 401);
     unregister = router.register({ path: '/pbx/lo', allowFrom: '127.0.0.0/8', onDelivery: () => deliveries.push(1), onRejected() {} });
     assert.equal((await send(server, '/pbx/lo', { body: '{}' })).status, 200);

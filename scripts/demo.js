@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+'use strict';
+// `npm run demo`: Node-RED (from devDependencies) with this package, the PBX simulator and the
+// example flows, all on 127.0.0.1. The user directory is .demo/ (git-ignored). Ctrl-C stops it.
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const DEMO_SECRET = 'demo-webhook-secret';
+
+/** Credentials of the example config nodes, matching what the simulator accepts. */
+function demoCredentials(DEFAULT_CREDENTIALS) {
+  return {
+    'pbx-config-3cx-demo': { ...DEFAULT_CREDENTIALS['3cx-webapi'], webhookSecret: DEMO_SECRET },
+    'pbx-config-voipnow-demo': { ...(DEFAULT_CREDENTIALS.voipnow ?? {}), webhookSecret: DEMO_SECRET },
+    'pbx-config-cc-demo': { ...(DEFAULT_CREDENTIALS['cloud-callcenter'] ?? {}), webhookSecret: DEMO_SECRET },
+  };
+}
+
+/** Every example flow on its own tab; config nodes shared between examples appear once. */
+function buildFlows(simUrl) {
+  const flows = [];
+  const configs = new Map();
+  const files = fs
+    .readdirSync(path.join(ROOT, 'examples'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  for (const file of files) {
+    const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+    const tab = `tab-${file.replace(/\.json$/, '')}`;
+    flows.push({ id: tab, type: 'tab', label: file.replace(/\.json$/, ''), disabled: false, info: '' });
+    for (const node of nodes) {
+      if (node.type === 'pbx-config') {
+        // Examples point at the simulator's default port; the demo may run it elsewhere.
+        configs.set(node.id, { ...node, baseUrl: node.baseUrl.replace(/^http:\/\/127\.0\.0\.1:\d+/, simUrl) });
+      } else if (node.x !== undefined || node.wires !== undefined) {
+        flows.push({ ...node, z: tab });
+      } else {
+        configs.set(node.id, node);
+      }
+    }
+  }
+  return { flows: [...flows, ...configs.values()], configs: [...configs.values()].filter((n) => n.type === 'pbx-config') };
+}
+
+async function startDemo({
+  port = Number(process.env.PORT) || 1880,
+  simPort = Number(process.env.SIM_PORT) || 8089,
+  userDir = path.join(ROOT, '.demo'),
+  scenarioEverySeconds = Number(process.env.DEMO_SCENARIO_EVERY ?? 20),
+  quiet = false,
+} = {}) {
+  const { startSimulator, DEFAULT_CREDENTIALS } = require('../dist/simulator');
+  const sim = await startSimulator({ port: simPort, stepMs: 600, talkMs: 4000 });
+  const { flows, configs } = buildFlows(sim.url);
+
+  fs.mkdirSync(path.join(userDir, 'node_modules', '@callflow'), { recursive: true });
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'pbx-demo', private: true, version: '0.0.0' }, null, 2));
+  const link = path.join(userDir, 'node_modules', '@callflow', 'node-red-pbx');
+  fs.rmSync(link, { recursive: true, force: true });
+  fs.symlinkSync(ROOT, link, 'dir');
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
+  const creds = demoCredentials(DEFAULT_CREDENTIALS);
+  fs.writeFileSync(
+    path.join(userDir, 'flows_cred.json'),
+    JSON.stringify(Object.fromEntries(configs.map((c) => [c.id, creds[c.id] ?? { webhookSecret: DEMO_SECRET }])), null, 2),
+  );
+  fs.writeFileSync(
+    path.join(userDir, 'settings.js'),
+    `// Written by scripts/demo.js on every start.\nmodule.exports = ${JSON.stringify(
+      {
+        uiHost: '127.0.0.1',
+        uiPort: port,
+        httpAdminRoot: '/admin',
+        httpNodeRoot: '/',
+        flowFile: 'flows.json',
+        credentialSecret: false,
+        editorTheme: { tours: false, projects: { enabled: false } },
+        logging: { console: { level: 'info', metrics: false, audit: false } },
+      },
+      null,
+      2,
+    )};\n`,
+  );
+
+  const providerIds = new Set(sim.providers.map((p) => p.id));
+  for (const config of configs) {
+    if (providerIds.has(config.provider)) sim.setWebhook(config.provider, `http://127.0.0.1:${port}${config.webhookPath}/${DEMO_SECRET}`);
+  }
+
+  const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', userDir, '-s', path.join(userDir, 'settings.js')], {
+    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+  });
+  const logs = [];
+  if (quiet)
+    for (const stream of [nodeRed.stdout, nodeRed.stderr])
+      stream.on('data', (c) => logs.push(...c.toString('utf8').split('\n').filter(Boolean)));
+  let timer;
+  if (scenarioEverySeconds > 0) {
+    // Keep the debug sidebar lively: an inbound call every little while, cycling through scenarios.
+    let n = 0;
+    timer = setInterval(() => {
+      const p = sim.providers[n % sim.providers.length];
+      const names = p.scenarios();
+      void p.play(names[Math.floor(n / sim.providers.length) % names.length]).catch(() => undefined);
+      n++;
+    }, scenarioEverySeconds * 1000);
+  }
+  if (!quiet) {
+    console.log(`\n  PBX simulator:     ${sim.url}  (scenarios: POST ${sim.url}/_sim/scenario {"provider","name"})`);
+    console.log(`  Node-RED editor:   http://127.0.0.1:${port}/admin/`);
+    console.log(`  Click-to-call:     http://127.0.0.1:${port}/click-to-call`);
+    console.log("  Live call events appear in the editor's debug sidebar. Ctrl-C stops everything.\n");
+  }
+  const stop = async () => {
+    clearInterval(timer);
+    nodeRed.kill('SIGINT');
+    await sim.close();
+  };
+  return { sim, nodeRed, stop, port, logs };
+}
+
+module.exports = { startDemo, buildFlows };
+
+if (require.main === module) {
+  startDemo().then(
+    (demo) => {
+      const shutdown = () => void demo.stop().then(() => process.exit(0));
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+      demo.nodeRed.once('exit', (code) => void demo.sim.close().then(() => process.exit(code ?? 0)));
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
