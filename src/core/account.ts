@@ -1,6 +1,6 @@
 import { CallTracker, type CallTrackerOptions } from './call-tracker';
 import { DuplicateFilter } from './duplicate-filter';
-import { Redactor } from './errors';
+import { PbxError, Redactor } from './errors';
 import { HttpClient } from './http';
 import { runOperation, WebhookPayloadError, type ProviderAdapter, type ProviderDefinition } from './provider';
 import type { AccountSettings, ActionResult, CallEvent, Logger, NodeKind, Params, WebhookInput } from './types';
@@ -59,7 +59,13 @@ export class Account {
   }
 
   async testConnection(): Promise<string> {
-    return this.redactor.redact(await this.adapter.testConnection());
+    try {
+      return this.redactor.redact(await this.adapter.testConnection());
+    } catch (err) {
+      // Tokens the adapter obtained are in this redactor, not in the caller's.
+      if (err instanceof PbxError) throw new PbxError(err.code, this.redactor.redact(err.message), err.toJSON());
+      throw new PbxError('provider_error', this.redactor.redact(err instanceof Error ? err.message : String(err)));
+    }
   }
 
   subscribe(listener: EventListener): () => void {

@@ -36,9 +36,10 @@ export class TokenCache {
       this.fetchCount++;
       this.inFlight = this.issue()
         .then((issued) => {
-          const lifetime = Math.max(0, issued.expiresInMs - this.options.refreshMarginMs);
-          // A token shorter-lived than the margin is still used once rather than never.
-          this.current = { token: issued.token, renewAt: this.now() + Math.max(lifetime, Math.min(issued.expiresInMs, 1000)) };
+          // Renew `refreshMarginMs` early, but never before half the lifetime: a token that lives
+          // shorter than the margin is still used for a while rather than fetched on every call.
+          const lifetime = Math.max(issued.expiresInMs - this.options.refreshMarginMs, issued.expiresInMs / 2);
+          this.current = { token: issued.token, renewAt: this.now() + lifetime };
           return issued.token;
         })
         .finally(() => {

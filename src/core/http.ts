@@ -46,7 +46,7 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED/;
 
-/** Joins path segments, encoding each one: `joinPath('uapi', ext)` → `/uapi/0003%2A210`. */
+/** Joins path segments, encoding each one: `joinPath('uapi', '@me', 'a/b')` → `/uapi/%40me/a%2Fb`. */
 export function joinPath(...segments: Array<string | number>): string {
   return '/' + segments.map((s) => encodeURIComponent(String(s))).join('/');
 }

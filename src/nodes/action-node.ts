@@ -26,7 +26,7 @@ export async function resolveParams(RED: NodeAPI, node: Node, def: NodeDef, kind
     const type = String(def[`${name}Type`] ?? 'str');
     let resolved: unknown;
     if (value === undefined || value === '' || value === null) {
-      resolved = type === 'str' || type === 'msg' || type === 'flow' || type === 'global' || type === 'env' ? payload[name] : undefined;
+      resolved = payload[name];
     } else {
       resolved = await evaluate(RED, node, value, type, msg);
     }

@@ -94,6 +94,17 @@ describe('core: token cache', () => {
     assert.ok(tokens.every((t) => t === 't1'));
   });
 
+  it('renews a short-lived token at half its life, not on every call', async () => {
+    let now = 0;
+    let issued = 0;
+    const cache = new TokenCache(async () => ({ token: `t${++issued}`, expiresInMs: 60000 }), { refreshMarginMs: 300000, now: () => now });
+    await cache.get();
+    now = 29999;
+    assert.equal(await cache.get(), 't1');
+    now = 30000;
+    assert.equal(await cache.get(), 't2');
+  });
+
   it('renews before expiry and retries a rejected token exactly once', async () => {
     let now = 0;
     let issued = 0;

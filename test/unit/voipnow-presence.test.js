@@ -7,7 +7,6 @@ const path = require('node:path');
 const { presenceOf, entriesOf, readAllPages, PAGE_SIZE } = require('../../dist/providers/voipnow/presence');
 const { vendorError, errorCodeOf, uapiPath, SELF } = require('../../dist/providers/voipnow/api');
 const { phoneCallOf, phoneCallsOf, callInProgress, idsOf } = require('../../dist/providers/voipnow/calls');
-const { usableLifetimeMs } = require('../../dist/providers/voipnow/oauth');
 
 const SEED = fs.readFileSync(path.resolve(__dirname, '../../../shared/providers/seeds/voipnow-list-presence.md'), 'utf8');
 
@@ -231,12 +230,5 @@ describe('voipnow phone calls and token lifetime', () => {
     assert.deepEqual(idsOf({ entry: [{ id: 'a' }] }), ['a']);
     assert.deepEqual(idsOf({ id: 'z' }), ['z']);
     assert.deepEqual(idsOf(''), []);
-  });
-
-  it('renews five minutes early, or at half-life for short tokens', () => {
-    assert.equal(usableLifetimeMs(3600), 55 * 60_000);
-    assert.equal(usableLifetimeMs(600), 5 * 60_000);
-    assert.equal(usableLifetimeMs(240), 120_000);
-    assert.equal(usableLifetimeMs(1), 500);
   });
 });

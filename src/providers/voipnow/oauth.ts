@@ -7,22 +7,9 @@ export const REFRESH_MARGIN_MS = 5 * 60_000;
 /** Used when the token answer states no usable `expires_in` (the documented lifetime is about 1 h). */
 export const DEFAULT_LIFETIME_S = 3600;
 
-/**
- * How long a token is used before it is renewed: its stated lifetime less five minutes, but
- * never less than half of it, so a short-lived token (a test PBX, a lifetime set below five
- * minutes) is still used for half its life instead of being fetched again on every request.
- */
-export function usableLifetimeMs(expiresInSeconds: number): number {
-  const lifetime = expiresInSeconds * 1000;
-  return lifetime - Math.min(REFRESH_MARGIN_MS, lifetime / 2);
-}
-
-/**
- * The account's token cache. The cache is given the renewal moment computed above with a zero
- * margin of its own: its fixed margin cannot scale down for short lifetimes.
- */
+/** The account's token cache: renewed five minutes early (at half-life for short-lived tokens). */
 export function createTokenCache(ctx: ProviderContext): TokenCache {
-  return new TokenCache(() => requestToken(ctx), { refreshMarginMs: 0 });
+  return new TokenCache(() => requestToken(ctx), { refreshMarginMs: REFRESH_MARGIN_MS });
 }
 
 /**
@@ -59,7 +46,7 @@ export async function requestToken(ctx: ProviderContext): Promise<IssuedToken> {
     ctx.redactor.add(token);
     const stated = Number(data.expires_in);
     const expiresIn = Number.isFinite(stated) && stated > 0 ? stated : DEFAULT_LIFETIME_S;
-    return { token, expiresInMs: usableLifetimeMs(expiresIn) };
+    return { token, expiresInMs: expiresIn * 1000 };
   }
   const reason = oauthReason(data);
   if (res.status >= 400 && res.status < 500) {
