@@ -103,12 +103,12 @@ export class CallCenterApi {
     const { appId, appKey } = this.ctx.settings.credentials;
     if (!appId || !appKey) throw new PbxError('auth_failed', 'app id and app key must both be set in the pbx-config node');
     const answer = await this.post(
-      { operation: 'login', service: 'App.Sip_Auth.Login', fields: { appid: appId, accesskey: appKey }, stateChanging: false },
+      { operation: 'auth', service: 'App.Sip_Auth.Login', fields: { appid: appId, accesskey: appKey }, stateChanging: false },
       {},
     );
     const result = recordOf(recordOf(answer.data).result);
     const token = typeof result.token === 'string' ? result.token.trim() : '';
-    if (!token) throw new PbxError('auth_failed', 'login: the call center answered without a token');
+    if (!token) throw new PbxError('auth_failed', 'auth: App.Sip_Auth.Login answered without a token');
     this.ctx.redactor.add(token);
     this.company = stringOf(result.companyname) || stringOf(result.companycode);
     return { token, expiresInMs: TOKEN_LIFETIME_MS };
