@@ -3,9 +3,33 @@ import { DuplicateFilter } from './duplicate-filter';
 import { PbxError, Redactor } from './errors';
 import { HttpClient } from './http';
 import { runOperation, WebhookPayloadError, type ProviderAdapter, type ProviderDefinition } from './provider';
-import type { AccountSettings, ActionResult, CallEvent, Logger, NodeKind, Params, WebhookInput } from './types';
+import type { AccountSettings, ActionResult, CallEvent, ExtensionState, Logger, NodeKind, Params, WebhookInput } from './types';
 
 export type EventListener = (event: CallEvent, raw: unknown) => void;
+
+/**
+ * Whether the account's credentials work, as its operations last showed: `auth_failed` after an
+ * operation failed with that code, `ok` after the next operation that succeeded.
+ */
+export type AccountHealth = 'ok' | 'auth_failed';
+export type HealthListener = (health: AccountHealth) => void;
+
+/** What the editor offers as completions for a parameter. */
+export type DirectoryKind = 'extensions' | 'queues' | 'ringgroups' | 'usergroups';
+export const DIRECTORY_KINDS: readonly DirectoryKind[] = ['extensions', 'queues', 'ringgroups', 'usergroups'];
+
+export interface DirectoryEntry {
+  /** What goes into the parameter: an extension, queue or group number (or a user group name). */
+  value: string;
+  name?: string;
+  state?: string;
+}
+
+export interface Directory {
+  /** False when the provider cannot list this kind; `entries` is then empty. */
+  supported: boolean;
+  entries: DirectoryEntry[];
+}
 
 export interface AccountOptions {
   settings: AccountSettings;
@@ -27,6 +51,8 @@ export class Account {
   private readonly adapter: ProviderAdapter;
   private readonly duplicates = new DuplicateFilter();
   private readonly listeners = new Set<EventListener>();
+  private readonly healthListeners = new Set<HealthListener>();
+  private health: AccountHealth = 'ok';
   private readonly log: Logger;
   /** Deliveries accepted, duplicates dropped, payloads ignored: for status and tests. */
   readonly counters = { delivered: 0, duplicates: 0, ignored: 0, invalid: 0, events: 0 };
@@ -54,8 +80,64 @@ export class Account {
     return this.definition.operations.some((o) => o.node === node && o.name === operation);
   }
 
-  run(node: NodeKind, operation: string, params: Params): Promise<ActionResult> {
-    return runOperation(this.definition, this.adapter, this.redactor, node, operation, params);
+  async run(node: NodeKind, operation: string, params: Params): Promise<ActionResult> {
+    let result: ActionResult;
+    try {
+      result = await runOperation(this.definition, this.adapter, this.redactor, node, operation, params);
+    } catch (err) {
+      if (err instanceof PbxError && err.code === 'auth_failed') this.setHealth('auth_failed');
+      throw err;
+    }
+    this.setHealth('ok');
+    return result;
+  }
+
+  /**
+   * Calls `listener` on every change of health (and at once when the credentials are known to
+   * fail, so a node deployed later shows it too). Returns the unsubscribe function.
+   */
+  onHealth(listener: HealthListener): () => void {
+    this.healthListeners.add(listener);
+    if (this.health !== 'ok') listener(this.health);
+    return () => this.healthListeners.delete(listener);
+  }
+
+  private setHealth(health: AccountHealth): void {
+    if (health === this.health) return;
+    this.health = health;
+    for (const listener of [...this.healthListeners]) {
+      try {
+        listener(health);
+      } catch (err) {
+        this.log.warn(`health listener failed: ${String(err)}`);
+      }
+    }
+  }
+
+  /**
+   * Extensions, queues, ring groups or user groups, for completion in the editor: extensions
+   * from the `extensions` query, the others from `list`. A provider without the query (or the
+   * kind) answers `supported: false`; other failures are thrown as PbxError.
+   */
+  async directory(kind: DirectoryKind): Promise<Directory> {
+    if (kind === 'extensions' && this.supports('status', 'extensions')) {
+      const states = (await this.run('status', 'extensions', {})).payload as ExtensionState[];
+      return {
+        supported: true,
+        entries: states.map((s) => entryOf({ value: s.extension, name: s.name, state: s.state })).filter((e) => e.value),
+      };
+    }
+    if (!this.supports('status', 'list')) return { supported: false, entries: [] };
+    let items: unknown;
+    try {
+      items = (await this.run('status', 'list', { kind })).payload;
+    } catch (err) {
+      // A provider whose `list` does not know this kind.
+      if (err instanceof PbxError && (err.code === 'invalid_input' || err.code === 'unsupported')) return { supported: false, entries: [] };
+      throw err;
+    }
+    const list = Array.isArray(items) ? (items as Array<Record<string, unknown>>) : [];
+    return { supported: true, entries: list.map((i) => entryOf({ value: i.number, name: i.name })).filter((e) => e.value) };
   }
 
   async testConnection(): Promise<string> {
@@ -113,8 +195,16 @@ export class Account {
     this.adapter.close();
     this.http.close();
     this.listeners.clear();
+    this.healthListeners.clear();
     this.tracker.clear();
   }
+}
+
+function entryOf(raw: { value: unknown; name?: unknown; state?: unknown }): DirectoryEntry {
+  const entry: DirectoryEntry = { value: String(raw.value ?? '') };
+  if (typeof raw.name === 'string' && raw.name && raw.name !== entry.value) entry.name = raw.name;
+  if (typeof raw.state === 'string' && raw.state) entry.state = raw.state;
+  return entry;
 }
 
 /** msg.raw: the provider's payload as received — the body when there is one, else the query. */

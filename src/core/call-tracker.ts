@@ -60,6 +60,8 @@ export class CallTracker {
         break;
       case 'hangup':
         s.endedAt = at;
+        // A provider that cannot tell (outcome unknown) gets the call's own answer: answered or missed.
+        if (event.outcome === undefined || event.outcome === 'unknown') event = { ...event, outcome: s.answeredAt ? 'answered' : 'missed' };
         s.outcome = s.answeredAt ? 'answered' : (event.outcome ?? 'unknown');
         if (event.durationSeconds !== undefined) {
           tracked.legDurations.set(event.legId ?? event.callId, event.durationSeconds);

@@ -7,7 +7,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface HttpRequest {
   method: HttpMethod;
-  /** Path relative to baseUrl, starting with '/'. Build it with `joinPath` so segments are encoded. */
+  /** Path relative to baseUrl, starting with '/', or '' for baseUrl itself. Build it with `joinPath`. */
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
   headers?: Record<string, string>;
@@ -85,7 +85,8 @@ export class HttpClient {
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
-    if (!req.path.startsWith('/') || req.path.startsWith('//')) {
+    // '' is the base URL itself (APIs with one endpoint); anything else is a path below it.
+    if (req.path !== '' && (!req.path.startsWith('/') || req.path.startsWith('//'))) {
       throw new PbxError('invalid_input', `${req.operation}: request path must be relative to the base URL`);
     }
     const attempts = req.retry && !req.stateChanging ? this.retryDelaysMs.length + 1 : 1;

@@ -122,7 +122,7 @@ export const KNOWN_OPERATIONS: Record<NodeKind, string[]> = {
 
 /** Parameters each node kind exposes as TypedInputs. */
 export const NODE_PARAMS: Record<NodeKind, ParamName[]> = {
-  call: ['extension', 'destination', 'callId', 'from'],
+  call: ['extension', 'destination', 'callId', 'from', 'reference'],
   status: ['extension', 'queue', 'group', 'kind'],
   queue: ['extension', 'queue', 'status', 'enabled', 'external', 'recording'],
 };

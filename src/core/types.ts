@@ -28,6 +28,8 @@ export interface CallEvent {
   hangupCause?: string;
   transfer?: TransferKind;
   recordingUrls?: string[];
+  /** Your own id for the call, given to `makecall` as `reference`, where the provider echoes it. */
+  reference?: string;
   timestamp: string;
   call?: CallSummary;
   /**
@@ -91,7 +93,18 @@ export type OperationName = CallOperation | StatusQuery | QueueOperation;
 
 /** Every parameter a node can resolve from a TypedInput or msg.payload.<param>. */
 export type ParamName =
-  'extension' | 'destination' | 'callId' | 'from' | 'queue' | 'group' | 'kind' | 'status' | 'enabled' | 'external' | 'recording';
+  | 'extension'
+  | 'destination'
+  | 'callId'
+  | 'from'
+  | 'queue'
+  | 'group'
+  | 'kind'
+  | 'status'
+  | 'enabled'
+  | 'external'
+  | 'recording'
+  | 'reference';
 
 export type Params = Partial<Record<ParamName, string>>;
 

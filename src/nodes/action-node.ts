@@ -2,6 +2,7 @@ import { isPbxError, PbxError } from '../core/errors';
 import { NODE_PARAMS } from '../core/provider';
 import type { NodeKind, ParamName, Params } from '../core/types';
 import { t } from './i18n';
+import { healthAwareStatus, type HealthAwareStatus } from './node-status';
 import type { PbxConfigNode } from './pbx-config';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
@@ -56,7 +57,7 @@ function asParam(name: ParamName, value: unknown): string | undefined {
  * A node-specific mode that replaces answering inputs (pbx-status `watch`); returns true when it
  * took over the node.
  */
-export type AlternateMode = (node: Node, def: NodeDef, pbx?: PbxConfigNode) => boolean;
+export type AlternateMode = (node: Node, def: NodeDef, pbx: PbxConfigNode | undefined, status: HealthAwareStatus) => boolean;
 
 /** Registers one of the three action node types; they differ only in their operation table. */
 export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, alternate?: AlternateMode): void {
@@ -66,8 +67,13 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
     node.pbx = (RED.nodes.getNode(String(def.pbx ?? '')) as PbxConfigNode | null) ?? undefined;
     const opProperty = operationProperty(kind);
     const configured = String(def[opProperty] ?? '');
-    if (!node.pbx) node.status({ fill: 'red', shape: 'ring', text: t(RED, 'status.no-config') });
-    if (alternate?.(node, def, node.pbx)) {
+    const status = healthAwareStatus(RED, node, node.pbx?.account);
+    node.on('close', (_removed, done) => {
+      status.close();
+      done();
+    });
+    if (!node.pbx) status.set({ fill: 'red', shape: 'ring', text: t(RED, 'status.no-config') });
+    if (alternate?.(node, def, node.pbx, status)) {
       // The alternate mode owns the node; inputs are acknowledged and dropped.
       node.on('input', (_msg, _send, done) => done());
       return;
@@ -83,7 +89,7 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
           const e = isPbxError(err) ? err : new PbxError('provider_error', String(err));
           const details = e.toJSON();
           msg.pbx = { provider: node.pbx?.provider, operation: details.operation, error: details };
-          node.status({ fill: 'red', shape: 'ring', text: e.code });
+          status.set({ fill: 'red', shape: 'ring', text: e.code });
           done(e);
         },
       );
@@ -107,12 +113,12 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
         }
         throw err;
       }
-      node.status({ fill: 'blue', shape: 'dot', text: operation });
+      status.set({ fill: 'blue', shape: 'dot', text: operation });
       const result = await account.run(kind, operation, params);
       msg.payload = result.payload;
       msg.raw = result.raw;
       msg.pbx = { provider: account.definition.id, operation };
-      node.status({ fill: 'green', shape: 'dot', text: `${operation} ok` });
+      status.set({ fill: 'green', shape: 'dot', text: `${operation} ok` });
     }
   }
   RED.nodes.registerType(type, ActionNodeCtor);

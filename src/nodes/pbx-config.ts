@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Account } from '../core/account';
+import { Account, DIRECTORY_KINDS, type DirectoryKind } from '../core/account';
 import { PbxError, Redactor } from '../core/errors';
 import type { AccountSettings, PbxCredentials } from '../core/types';
 import { normalizePath, routerFor, validateAllowList, type Middleware } from '../core/webhook-router';
@@ -97,6 +97,15 @@ export default function register(RED: NodeAPI): void {
   RED.httpAdmin.post('/pbx-config/test', RED.auth.needsPermission('pbx-config.write'), (req, res) => {
     void testConnection(RED, req, res);
   });
+
+  // Completion lists for the action nodes' extension / queue / group fields.
+  RED.httpAdmin.get('/pbx-config/:id/directory', RED.auth.needsPermission('pbx-config.read'), (req, res) => {
+    void deployedDirectory(RED, req, res);
+  });
+
+  RED.httpAdmin.post('/pbx-config/directory', RED.auth.needsPermission('pbx-config.write'), (req, res) => {
+    void dialogDirectory(RED, req, res);
+  });
 }
 
 function settingsOf(def: NodeDef, credentials: PbxCredentials): AccountSettings {
@@ -137,27 +146,40 @@ function rateLimitedWarn(warn: (m: string) => void): (m: string) => void {
 
 const STORED = '__PWRD__';
 
-/**
- * Test connection from the editor. Stored credentials of a deployed node are only used with
- * that node's own base URL, so a dialog cannot send them to another host.
- */
-async function testConnection(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
-  const body = (req.body ?? {}) as Record<string, unknown>;
-  const typed = (body.credentials ?? {}) as Record<string, unknown>;
-  const id = typeof body.id === 'string' ? body.id : '';
-  const deployed = id ? (RED.nodes.getNode(id) as PbxConfigNode | null) : null;
-  const stored = id ? (RED.nodes.getCredentials(id) ?? {}) : {};
-  const credentials: PbxCredentials = {};
-  const wantsStored = Object.values(typed).some((v) => v === STORED);
-  const baseUrl = String(body.baseUrl ?? '').trim();
-  const redactor = new Redactor([...Object.values(stored), ...Object.values(typed).map(String)]);
+/** What an editor endpoint answers: `{ ok: true, ...result }`, or `{ ok: false, code, message }` redacted. */
+async function answer(res: AdminResponse, redactor: Redactor, work: () => Promise<Record<string, unknown>>): Promise<void> {
   try {
+    res.json({ ok: true, ...(await work()) });
+  } catch (err) {
+    const e = err instanceof PbxError ? err : new PbxError('invalid_input', err instanceof Error ? err.message : String(err));
+    res.json({ ok: false, code: e.code, message: redactor.redact(e.message) });
+  }
+}
+
+/**
+ * The account a config dialog's values describe, for the editor endpoints that run before (or
+ * without) a deploy. The body is what the dialog sends: `id`, `provider`, `baseUrl`, `timeout`,
+ * `rejectUnauthorized`, `credentials`. A credential sent as `__PWRD__` stands for the one stored
+ * for node `id`; stored credentials are used only when that node is deployed with the same
+ * provider and base URL, so a dialog cannot send them to another host. Every answer goes through
+ * `redactor`, which knows both the stored and the typed credentials.
+ */
+function dialogAccount(RED: NodeAPI, body: Record<string, unknown>): { redactor: Redactor; open(): Account } {
+  const typed = (body.credentials && typeof body.credentials === 'object' ? body.credentials : {}) as Record<string, unknown>;
+  const id = typeof body.id === 'string' ? body.id : '';
+  const stored = id ? (RED.nodes.getCredentials(id) ?? {}) : {};
+  const redactor = new Redactor([...Object.values(stored), ...Object.values(typed).map(String)]);
+  const open = (): Account => {
+    const deployed = id ? (RED.nodes.getNode(id) as PbxConfigNode | null) : null;
+    const baseUrl = String(body.baseUrl ?? '').trim();
+    const wantsStored = Object.values(typed).some((v) => v === STORED);
     if (
       wantsStored &&
       (!deployed || !deployed.account || deployed.account.definition.id !== body.provider || deployed.baseUrl !== baseUrl)
     ) {
       throw new PbxError('invalid_input', t(RED, 'errors.stored-credentials'));
     }
+    const credentials: PbxCredentials = {};
     for (const key of Object.keys(CREDENTIALS) as Array<keyof PbxCredentials>) {
       const v = typed[key];
       if (v === STORED) credentials[key] = stored[key];
@@ -165,19 +187,63 @@ async function testConnection(RED: NodeAPI, req: AdminRequest, res: AdminRespons
     }
     const definition = providerOf(String(body.provider ?? ''));
     if (!definition) throw new PbxError('invalid_input', t(RED, 'errors.unknown-provider', { provider: String(body.provider) }));
-    const account = new Account({
-      settings: settingsOf({ ...body, id: 'test', type: 'pbx-config' } as NodeDef, credentials),
+    return new Account({
+      settings: settingsOf({ ...body, id: 'dialog', type: 'pbx-config' } as NodeDef, credentials),
       definition,
       log: { debug: () => undefined, warn: () => undefined },
       retryDelaysMs: [],
     });
+  };
+  return { redactor, open };
+}
+
+/** Test connection from the editor, with the dialog's values. */
+async function testConnection(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  const dialog = dialogAccount(RED, req.body ?? {});
+  await answer(res, dialog.redactor, async () => {
+    const account = dialog.open();
     try {
-      res.json({ ok: true, message: await account.testConnection() });
+      return { message: await account.testConnection() };
     } finally {
       account.close();
     }
-  } catch (err) {
-    const e = err instanceof PbxError ? err : new PbxError('invalid_input', err instanceof Error ? err.message : String(err));
-    res.json({ ok: false, code: e.code, message: redactor.redact(e.message) });
+  });
+}
+
+function directoryKindOf(RED: NodeAPI, value: unknown): DirectoryKind {
+  const kind = String(value ?? '');
+  if (!(DIRECTORY_KINDS as readonly string[]).includes(kind)) {
+    throw new PbxError('invalid_input', t(RED, 'errors.directory-kind', { kind, kinds: DIRECTORY_KINDS.join(', ') }));
   }
+  return kind as DirectoryKind;
+}
+
+/** Extensions, queues, ring groups or user groups of a deployed config node, for completion. */
+async function deployedDirectory(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  const node = RED.nodes.getNode(String(req.params.id ?? '')) as PbxConfigNode | null;
+  if (!node || node.type !== 'pbx-config') {
+    res.status(404).json({ ok: false, code: 'not_found', message: t(RED, 'errors.not-deployed') });
+    return;
+  }
+  const account = node.account;
+  await answer(res, account?.redactor ?? new Redactor(Object.values(node.credentials ?? {})), async () => {
+    if (!account) throw new PbxError('invalid_input', node.configError ?? t(RED, 'errors.not-deployed'));
+    const kind = directoryKindOf(RED, req.query.kind);
+    return { kind, ...(await account.directory(kind)) };
+  });
+}
+
+/** The same with the dialog's values, for a config node that is new or changed since deploy. */
+async function dialogDirectory(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  const body = req.body ?? {};
+  const dialog = dialogAccount(RED, body);
+  await answer(res, dialog.redactor, async () => {
+    const kind = directoryKindOf(RED, body.kind);
+    const account = dialog.open();
+    try {
+      return { kind, ...(await account.directory(kind)) };
+    } finally {
+      account.close();
+    }
+  });
 }

@@ -1,5 +1,6 @@
 import { CALL_EVENT_NAMES, type CallEvent, type CallEventName } from '../core/types';
 import { t } from './i18n';
+import { healthAwareStatus } from './node-status';
 import type { PbxConfigNode } from './pbx-config';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
@@ -42,12 +43,13 @@ export default function register(RED: NodeAPI): void {
       node.status({ fill: 'red', shape: 'ring', text: t(RED, config ? 'status.config-error' : 'status.no-config') });
       return;
     }
-    node.status({ fill: 'grey', shape: 'ring', text: t(RED, 'status.waiting') });
+    const status = healthAwareStatus(RED, node, config.account);
+    status.set({ fill: 'grey', shape: 'ring', text: t(RED, 'status.waiting') });
     const unsubscribe = config.account.subscribe((event, raw) => {
       if (!passes(filter, event)) return;
       const msg: NodeMessage = { topic: event.event, payload: event, raw };
       count++;
-      node.status({ fill: 'green', shape: 'dot', text: `${count} · ${new Date().toTimeString().slice(0, 8)}` });
+      status.set({ fill: 'green', shape: 'dot', text: `${count} · ${new Date().toTimeString().slice(0, 8)}` });
       if (perEventOutputs) {
         const out: Array<NodeMessage | null> = [null, null, null, null];
         out[CALL_EVENT_NAMES.indexOf(event.event)] = msg;
@@ -58,6 +60,7 @@ export default function register(RED: NodeAPI): void {
     });
     node.on('close', (_removed, done) => {
       unsubscribe();
+      status.close();
       done();
     });
   }

@@ -2,6 +2,7 @@ import { isPbxError } from '../core/errors';
 import type { ExtensionState } from '../core/types';
 import { registerActionNode } from './action-node';
 import { t } from './i18n';
+import type { HealthAwareStatus } from './node-status';
 import type { PbxConfigNode } from './pbx-config';
 import { PresenceWatch } from './presence-watch';
 import type { Node, NodeAPI, NodeDef } from './red';
@@ -9,7 +10,7 @@ import type { Node, NodeAPI, NodeDef } from './red';
 export const MIN_WATCH_SECONDS = 2;
 
 export default function register(RED: NodeAPI): void {
-  registerActionNode(RED, 'pbx-status', 'status', (node: Node, def: NodeDef, pbx?: PbxConfigNode) => {
+  registerActionNode(RED, 'pbx-status', 'status', (node: Node, def: NodeDef, pbx: PbxConfigNode | undefined, status: HealthAwareStatus) => {
     if (!(def.watch === true || def.watch === 'true')) return false;
     const seconds = Math.max(MIN_WATCH_SECONDS, Number(def.interval) || 10);
     const account = pbx?.account;
@@ -20,10 +21,10 @@ export default function register(RED: NodeAPI): void {
       onChange: (change) =>
         node.send({ topic: change.extension, payload: change, pbx: { provider: account.definition.id, operation: 'extensions' } }),
       onPoll: (outcome) => {
-        if (outcome.ok) node.status({ fill: 'green', shape: 'dot', text: t(RED, 'status.watching', { count: outcome.count }) });
+        if (outcome.ok) status.set({ fill: 'green', shape: 'dot', text: t(RED, 'status.watching', { count: outcome.count }) });
         else {
           const code = isPbxError(outcome.error) ? outcome.error.code : 'provider_error';
-          node.status({ fill: 'red', shape: 'ring', text: code });
+          status.set({ fill: 'red', shape: 'ring', text: code });
           node.warn(`${t(RED, 'warn.watch-failed')}: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`);
         }
       },

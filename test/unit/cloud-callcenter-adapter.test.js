@@ -73,7 +73,14 @@ describe('cloud-callcenter adapter against the simulator', function () {
     assert.deepEqual(sent(), [{ service: 'App.Sip_Call.MakeCall', extnumber: '90240001', destnumber: '13800138000' }]);
     const posted = sim.received('cloud-callcenter')[0];
     assert.equal(posted.method, 'POST');
-    assert.equal(posted.path, '/callcenter/');
+    assert.equal(posted.path, '/callcenter', 'posted to the base URL itself');
+  });
+
+  it('makecall hands `reference` over as customuuid, and the callbacks carry it back', async () => {
+    const { payload } = await run('call', 'makecall', { extension: '90240001', destination: '13800138000', reference: 'crm-42' });
+    assert.equal(payload.reference, 'crm-42');
+    assert.equal(sent()[0].customuuid, 'crm-42');
+    assert.equal(callOf('90240001').customuuid, 'crm-42');
   });
 
   it('extension-state follows the call: busy in the call, idle after drop', async () => {

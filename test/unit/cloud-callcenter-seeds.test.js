@@ -55,6 +55,7 @@ describe('cloud-callcenter: the vendor callback document', () => {
         event: 'ringing',
         provider: 'cloud-callcenter',
         providerEvent: 'ring',
+        reference: '123Abc',
         callId: '526d637c-e8fe-11ea-a849-cf6e45e88543',
         legId: '526d643a-e8fe-11ea-a84a-cf6e45e88543',
         direction: 'outbound',
@@ -73,7 +74,7 @@ describe('cloud-callcenter: the vendor callback document', () => {
     { change: { status: 'answer' }, expect: { event: 'answered', providerEvent: 'answer', timestamp: receivedAt.toISOString() } },
     {
       change: { status: 'hangup' },
-      expect: { event: 'hangup', providerEvent: 'hangup', outcome: 'missed', timestamp: receivedAt.toISOString() },
+      expect: { event: 'hangup', providerEvent: 'hangup', outcome: 'unknown', timestamp: receivedAt.toISOString() },
     },
     { change: { direction: 'callin' }, expect: { direction: 'inbound' } },
     { change: { direction: '1' }, expect: { direction: 'inbound' } },

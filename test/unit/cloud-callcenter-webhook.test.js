@@ -54,6 +54,7 @@ describe('cloud-callcenter webhook normalizer', () => {
         event: 'ringing',
         provider: 'cloud-callcenter',
         providerEvent: 'ring',
+        reference: 'crm-4711',
         callId: UUID,
         legId: '7d1e4012-0b1c-11ef-9a0c-0242ac120002',
         direction: 'inbound',
@@ -73,6 +74,7 @@ describe('cloud-callcenter webhook normalizer', () => {
         event: 'recording',
         provider: 'cloud-callcenter',
         providerEvent: 'cdr',
+        reference: 'crm-4711',
         callId: UUID,
         direction: 'unknown',
         recordingUrls: ['https://rec.example.test/2024/05/06/7d1e3f0a.mp3'],
@@ -97,8 +99,8 @@ describe('cloud-callcenter webhook normalizer', () => {
     assert.deepEqual(normalize(withoutUrl), []);
   });
 
-  it('hangup: missed unless the payload shows talk time', () => {
-    assert.equal(normalize(callback('hangup'))[0].outcome, 'missed');
+  it('hangup: unknown (the tracker decides) unless the payload shows talk time', () => {
+    assert.equal(normalize(callback('hangup'))[0].outcome, 'unknown');
     assert.equal(normalize(callback('hangup', { billsec: '12' }))[0].outcome, 'answered');
     assert.equal(normalize(callback('hangup', { billsec: '0' }))[0].outcome, 'missed');
     assert.equal(normalize(callback('hangup', { hangupcause: '10016' }))[0].hangupCause, '10016');

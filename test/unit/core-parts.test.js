@@ -45,6 +45,13 @@ describe('core: call tracker', () => {
     assert.equal(tracker.size, 100);
   });
 
+  it('decides an unknown hangup outcome from the call: answered after an answer, else missed', () => {
+    const tracker = new CallTracker();
+    tracker.apply(event('y', 'answered', { extension: '7' }));
+    assert.equal(tracker.apply(event('y', 'hangup', { outcome: 'unknown' })).outcome, 'answered');
+    assert.equal(tracker.apply(event('z', 'hangup', { outcome: 'unknown' })).outcome, 'missed');
+  });
+
   it('lets a CDR set duration and cause, and keeps answered once answered', () => {
     const tracker = new CallTracker();
     tracker.apply(event('x', 'answered', { extension: '7' }));

@@ -121,7 +121,7 @@ export class CallCenterApi {
     for (const [k, v] of Object.entries(req.fields)) if (v !== undefined && v !== '') form.append(k, String(v));
     const res = await this.ctx.http.send({
       method: 'POST',
-      path: '/',
+      path: '',
       body: form,
       operation: req.operation,
       retry: !req.stateChanging,

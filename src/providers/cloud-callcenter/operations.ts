@@ -9,11 +9,11 @@ import { extensionStatesOf, queueAgentsOf } from './results';
  * Call and queue operations change state (never retried); status queries retry transient failures.
  */
 export const OPERATIONS: readonly OperationSpec[] = [
-  op('makecall', 'call', ['extension', 'destination']), // App.Sip_Call.MakeCall
+  op('makecall', 'call', ['extension', 'destination'], ['reference']), // App.Sip_Call.MakeCall
   // The service hangs up whatever call the extension is in: it takes no call id.
   op('drop', 'call', ['extension']), // App.Sip_Call.HangupCall [unverified]
   op('transfer', 'call', ['extension', 'destination']), // App.Sip_Call.TransferCall [unverified]
-  op('doublecall', 'call', ['extension', 'from', 'destination']), // App.Sip_Call.DoubleCall
+  op('doublecall', 'call', ['extension', 'from', 'destination'], ['reference']), // App.Sip_Call.DoubleCall
   op('extension-state', 'status', ['extension']), // App.Sip_Extgroup.GetGroupExt
   op('extensions', 'status', []), // App.Sip_Extgroup.GetGroupExt
   op('queue-agents', 'status', ['queue']), // App.Sip_Queue.GetQueueSipStatus
@@ -46,17 +46,28 @@ export class CloudCallCenterAdapter implements ProviderAdapter {
     const ext = p.extension ?? '';
     switch (operation) {
       case 'makecall': {
-        const { data, body } = await this.change(operation, 'App.Sip_Call.MakeCall', { extnumber: ext, destnumber: p.destination });
-        return { payload: withCallId({ ok: true, operation, extension: ext, destination: p.destination }, data), raw: body };
+        const { data, body } = await this.change(operation, 'App.Sip_Call.MakeCall', {
+          extnumber: ext,
+          destnumber: p.destination,
+          customuuid: p.reference,
+        });
+        return {
+          payload: withCallId({ ok: true, operation, extension: ext, destination: p.destination, reference: p.reference }, data),
+          raw: body,
+        };
       }
       case 'doublecall': {
         const { data, body } = await this.change(operation, 'App.Sip_Call.DoubleCall', {
           extnumber: ext,
           anumber: p.from,
           bnumber: p.destination,
+          customuuid: p.reference,
         });
         return {
-          payload: withCallId({ ok: true, operation, extension: ext, from: p.from, destination: p.destination }, data),
+          payload: withCallId(
+            { ok: true, operation, extension: ext, from: p.from, destination: p.destination, reference: p.reference },
+            data,
+          ),
           raw: body,
         };
       }
@@ -124,10 +135,11 @@ export class CloudCallCenterAdapter implements ProviderAdapter {
   }
 }
 
-/** Adds `callId` when the answer names the call's uuid (the `uuid` of its callbacks). */
+/** Adds `callId` when the answer names the call's uuid (the `uuid` of its callbacks); drops unset fields. */
 function withCallId(payload: Json, data: unknown): Json {
   const result = isRecord(data) && isRecord(data.result) ? data.result : isRecord(data) ? data : {};
   const callId = stringOf(result.uuid) || stringOf(result.callid);
   if (callId) payload.callId = callId;
+  for (const key of Object.keys(payload)) if (payload[key] === undefined) delete payload[key];
   return payload;
 }

@@ -14,7 +14,7 @@ const CDR_FIELDS = ['billsec', 'endtime', 'answertime', 'hangupcause', 'hangupdi
 /**
  * Normalizes one delivery of either callback the call center sends (SPEC section 5):
  * the extension call-status callback (`status` ring / answer / hangup) and the CDR callback
- * (→ `recording` when it carries a `recordurl`). `customuuid` stays in msg.raw.
+ * (→ `recording` when it carries a `recordurl`). `customuuid` comes back as `reference`.
  */
 export function normalizeCallCenterWebhook(input: WebhookInput): CallEvent[] {
   if (typeof input.body === 'string') throw new WebhookPayloadError('call-center callback is not a JSON object');
@@ -43,6 +43,8 @@ function callStatusEvent(f: Record<string, unknown>, callId: string, status: str
   };
   const legId = text(f.buuid);
   if (legId) out.legId = legId;
+  const reference = text(f.customuuid);
+  if (reference) out.reference = reference;
   const extension = text(f.extnumber);
   if (extension) {
     out.extension = extension;
@@ -56,9 +58,9 @@ function callStatusEvent(f: Record<string, unknown>, callId: string, status: str
   const did = text(f.disnumber);
   if (did) out.did = did;
   if (event === 'hangup') {
-    // The callback does not say whether the call was answered. The call tracker makes the
-    // summary's outcome "answered" when it saw an answer; otherwise the call was missed.
-    out.outcome = outcomeHint(f) ?? 'missed';
+    // The callback does not say whether the call was answered: 'unknown' lets the call tracker
+    // decide from the call's own events (answered when it saw an answer, else missed).
+    out.outcome = outcomeHint(f) ?? 'unknown';
     const cause = text(f.hangupcause);
     if (cause) out.hangupCause = cause;
   }
@@ -78,6 +80,8 @@ function cdrEvent(f: Record<string, unknown>, callId: string, receivedAt: Date):
     recordingUrls: [url],
     timestamp: unixTime(text(f.endtime)) ?? receivedAt.toISOString(),
   };
+  const reference = text(f.customuuid);
+  if (reference) out.reference = reference;
   const billsec = seconds(text(f.billsec));
   if (billsec !== undefined) out.durationSeconds = billsec;
   const cause = text(f.hangupcause);
