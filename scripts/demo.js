@@ -75,6 +75,8 @@ async function startDemo({
         httpAdminRoot: '/admin',
         httpNodeRoot: '/',
         flowFile: 'flows.json',
+        // Relative paths of file nodes (the recording archive example) land in the user directory.
+        fileWorkingDirectory: userDir,
         credentialSecret: false,
         editorTheme: { tours: false, projects: { enabled: false } },
         logging: { console: { level: 'info', metrics: false, audit: false } },
@@ -110,7 +112,7 @@ async function startDemo({
   if (!quiet) {
     console.log(`\n  PBX simulator:     ${sim.url}  (scenarios: POST ${sim.url}/_sim/scenario {"provider","name"})`);
     console.log(`  Node-RED editor:   http://127.0.0.1:${port}/admin/`);
-    console.log(`  Click-to-call:     http://127.0.0.1:${port}/click-to-call`);
+    console.log(`  Click-to-call:     http://127.0.0.1:${port}/click-to-call  (VoipNow: /voipnow/click-to-call)`);
     console.log("  Live call events appear in the editor's debug sidebar. Ctrl-C stops everything.\n");
   }
   const stop = async () => {

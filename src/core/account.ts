@@ -120,11 +120,13 @@ export class Account {
    * kind) answers `supported: false`; other failures are thrown as PbxError.
    */
   async directory(kind: DirectoryKind): Promise<Directory> {
+    const sorted = (entries: DirectoryEntry[]): DirectoryEntry[] =>
+      entries.filter((e) => e.value).sort((a, b) => a.value.localeCompare(b.value, 'en', { numeric: true }));
     if (kind === 'extensions' && this.supports('status', 'extensions')) {
       const states = (await this.run('status', 'extensions', {})).payload as ExtensionState[];
       return {
         supported: true,
-        entries: states.map((s) => entryOf({ value: s.extension, name: s.name, state: s.state })).filter((e) => e.value),
+        entries: sorted(states.map((s) => entryOf({ value: s.extension, name: s.name, state: s.state }))),
       };
     }
     if (!this.supports('status', 'list')) return { supported: false, entries: [] };
@@ -137,7 +139,7 @@ export class Account {
       throw err;
     }
     const list = Array.isArray(items) ? (items as Array<Record<string, unknown>>) : [];
-    return { supported: true, entries: list.map((i) => entryOf({ value: i.number, name: i.name })).filter((e) => e.value) };
+    return { supported: true, entries: sorted(list.map((i) => entryOf({ value: i.number, name: i.name }))) };
   }
 
   async testConnection(): Promise<string> {

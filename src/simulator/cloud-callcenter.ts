@@ -100,6 +100,10 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
   /** Where recordings are served, learnt from the Host of the requests. */
   private origin = 'http://127.0.0.1';
 
+  listening(url: string): void {
+    this.origin = url;
+  }
+
   constructor(private readonly options: CloudCallCenterSimOptions) {
     this.stepMs = options.stepMs ?? 300;
     this.talkMs = options.talkMs ?? 1500;
@@ -138,8 +142,6 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
   }
 
   handle(req: SimRequest): SimReply {
-    const host = req.headers.host;
-    if (host && /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host)) this.origin = `http://${host}`;
     const rest = req.url.pathname.slice(this.prefix.length);
     if (req.method === 'GET' && rest.startsWith('/record/'))
       return { status: 200, body: 'ID3-simulated-audio', headers: { 'Content-Type': 'audio/mpeg' } };

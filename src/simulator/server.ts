@@ -37,6 +37,7 @@ export class Simulator {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve());
     });
+    for (const p of this.providers) p.listening?.(this.url);
     return this.url;
   }
 

@@ -26,6 +26,8 @@ export interface ProviderSimulator {
   scenarios(): string[];
   /** Plays a scenario's webhooks; resolves when the last one was delivered. */
   play(name: string, options?: Record<string, unknown>): Promise<{ callId: string }>;
+  /** Told the simulator's own URL once it listens (for URLs it hands out, e.g. recordings). */
+  listening?(url: string): void;
   /** Snapshot of in-memory state for tests and the demo. */
   state(): unknown;
   reset(): void;

@@ -49,9 +49,21 @@ function prepareUserDir() {
 }
 
 class NodeRedProcess {
-  constructor({ adminRoot = '/admin', userDir } = {}) {
+  /**
+   * @param {object} [o]
+   * @param {string} [o.adminRoot]   httpAdminRoot, default '/admin'
+   * @param {string} [o.userDir]     a prepared user directory (default: a fresh one with the packed package)
+   * @param {string} [o.nodeRedDir]  a directory whose node_modules/node-red is the Node-RED to run
+   *                                 (default: the devDependency)
+   * @param {string} [o.nodeBinary]  the Node.js binary to run it with (default: this one)
+   * @param {object} [o.settings]    more settings.js entries
+   */
+  constructor({ adminRoot = '/admin', userDir, nodeRedDir, nodeBinary, settings = {} } = {}) {
     this.adminRoot = adminRoot;
     this.userDir = userDir ?? prepareUserDir();
+    this.redJs = nodeRedDir ? path.join(nodeRedDir, 'node_modules', 'node-red', 'red.js') : NODE_RED;
+    this.nodeBinary = nodeBinary ?? process.execPath;
+    this.extraSettings = settings;
     this.logs = [];
   }
 
@@ -78,9 +90,10 @@ class NodeRedProcess {
         logging: { console: { level: 'debug', metrics: false, audit: false } },
         editorTheme: { tours: false, projects: { enabled: false } },
         externalModules: { autoInstall: false, palette: { allowInstall: false } },
+        ...this.extraSettings,
       })};`,
     );
-    this.child = spawn(process.execPath, [NODE_RED, '-u', this.userDir, '-s', settings], {
+    this.child = spawn(this.nodeBinary, [this.redJs, '-u', this.userDir, '-s', settings], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
     });
