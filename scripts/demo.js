@@ -79,6 +79,8 @@ async function startDemo({
         fileWorkingDirectory: userDir,
         credentialSecret: false,
         editorTheme: { tours: false, projects: { enabled: false } },
+        // No consent dialog for update notifications in a local demo.
+        telemetry: { enabled: false, updateNotification: false },
         logging: { console: { level: 'info', metrics: false, audit: false } },
       },
       null,

@@ -1,6 +1,7 @@
 import { CallTracker, type CallTrackerOptions } from './call-tracker';
 import { DuplicateFilter } from './duplicate-filter';
 import { PbxError, Redactor } from './errors';
+import { rateLimited } from './rate-limit';
 import { HttpClient } from './http';
 import { runOperation, WebhookPayloadError, type ProviderAdapter, type ProviderDefinition } from './provider';
 import type { AccountSettings, ActionResult, CallEvent, ExtensionState, Logger, NodeKind, Params, WebhookInput } from './types';
@@ -51,6 +52,8 @@ export class Account {
   private readonly adapter: ProviderAdapter;
   private readonly duplicates = new DuplicateFilter();
   private readonly listeners = new Set<EventListener>();
+  /** Bad payloads from a sender that knows the secret: warned about, but not one line each. */
+  private readonly warnInvalid: (message: string) => void;
   private readonly healthListeners = new Set<HealthListener>();
   private health: AccountHealth = 'ok';
   private readonly log: Logger;
@@ -65,6 +68,7 @@ export class Account {
       debug: (m) => options.log.debug(this.redactor.redact(m)),
       warn: (m) => options.log.warn(this.redactor.redact(m)),
     };
+    this.warnInvalid = rateLimited((m) => this.log.warn(m));
     this.tracker = new CallTracker(options.tracker);
     this.http = new HttpClient({
       baseUrl: settings.baseUrl,
@@ -171,7 +175,7 @@ export class Account {
     } catch (err) {
       this.counters.invalid++;
       const why = err instanceof WebhookPayloadError ? err.message : `normalizer failed: ${String(err)}`;
-      this.log.warn(`webhook ignored: ${why}`);
+      this.warnInvalid(`webhook ignored: ${why}`);
       return;
     }
     if (events.length === 0) {

@@ -1,3 +1,4 @@
+import { LruMap } from './lru';
 import type { CallEvent, CallSummary } from './types';
 
 export interface CallTrackerOptions {
@@ -15,14 +16,23 @@ interface TrackedCall {
   lastTransfer?: CallEvent['transfer'];
   direction: CallEvent['direction'];
   touchedAt: number;
+  /** The final hangup was seen: outcome and end are fixed, ringing / answered change nothing. */
+  ended: boolean;
 }
 
 /**
  * Builds the CallSummary of SPEC section 4 from the events of each call. Memory is bounded:
  * an LRU of at most `maxCalls` entries, each dropped after `ttlMs` without events.
+ *
+ * Webhooks may arrive out of order or twice. `route` is in arrival order; `startedAt` is the
+ * earliest event time. A hangup is final unless it ended a leg handed on by a transfer
+ * (`legTransferred`); after the final hangup the call stays ended: a late ringing or answered is
+ * still returned (it is a real event) but changes nothing in the summary, and a repeated hangup
+ * keeps `endedAt` and `outcome` (it may still add the talk time of a leg not counted yet). A
+ * recording (CDR) may still set duration and hangup cause.
  */
 export class CallTracker {
-  private readonly calls = new Map<string, TrackedCall>();
+  private readonly calls = new LruMap<string, TrackedCall>();
   private readonly maxCalls: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
@@ -43,11 +53,14 @@ export class CallTracker {
     const s = tracked.summary;
     event = this.complete(event, tracked);
     const at = event.timestamp;
+    if (at < s.startedAt) s.startedAt = at;
     switch (event.event) {
       case 'ringing':
+        if (tracked.ended) break;
         s.route.push({ event: 'ringing', extension: event.extension, extensionType: event.extensionType, at });
         break;
       case 'answered':
+        if (tracked.ended) break;
         if (event.transfer) {
           s.transfers++;
           tracked.lastTransfer = event.transfer;
@@ -59,15 +72,24 @@ export class CallTracker {
         s.outcome = 'answered';
         break;
       case 'hangup':
-        s.endedAt = at;
         // A provider that cannot tell (outcome unknown) gets the call's own answer: answered or missed.
-        if (event.outcome === undefined || event.outcome === 'unknown') event = { ...event, outcome: s.answeredAt ? 'answered' : 'missed' };
-        s.outcome = s.answeredAt ? 'answered' : (event.outcome ?? 'unknown');
-        if (event.durationSeconds !== undefined) {
-          tracked.legDurations.set(event.legId ?? event.callId, event.durationSeconds);
-          s.durationSeconds = sum(tracked.legDurations.values());
+        if (event.outcome === undefined || event.outcome === 'unknown') {
+          const answered = tracked.ended ? s.outcome === 'answered' : !!s.answeredAt;
+          event = { ...event, outcome: answered ? 'answered' : 'missed' };
         }
+        if (event.durationSeconds !== undefined) {
+          const leg = event.legId ?? event.callId;
+          // Each leg's talk time counts once; after the end only a leg not counted yet adds to it.
+          if (!tracked.ended || !tracked.legDurations.has(leg)) {
+            tracked.legDurations.set(leg, event.durationSeconds);
+            s.durationSeconds = sum(tracked.legDurations.values());
+          }
+        }
+        if (tracked.ended) break;
+        s.endedAt = at;
+        s.outcome = s.answeredAt ? 'answered' : (event.outcome ?? 'unknown');
         if (event.hangupCause !== undefined) s.hangupCause = event.hangupCause;
+        if (!event.legTransferred) tracked.ended = true;
         break;
       case 'recording':
         // A CDR is the provider's final word on the call: it overrides what the events said.
@@ -103,14 +125,13 @@ export class CallTracker {
     const t = this.now();
     let tracked = this.calls.get(event.callId);
     if (tracked && t - tracked.touchedAt > this.ttlMs) tracked = undefined;
-    if (tracked) {
-      this.calls.delete(event.callId);
-    } else {
+    if (!tracked) {
       tracked = {
         summary: { callId: event.callId, startedAt: event.timestamp, outcome: 'unknown', route: [], transfers: 0 },
         legDurations: new Map(),
         direction: 'unknown',
         touchedAt: t,
+        ended: false,
       };
     }
     tracked.touchedAt = t;
@@ -120,9 +141,9 @@ export class CallTracker {
   }
 
   private evict(t: number): void {
-    for (const [id, call] of this.calls) {
-      if (this.calls.size <= this.maxCalls && t - call.touchedAt <= this.ttlMs) break;
-      this.calls.delete(id);
+    for (let oldest = this.calls.oldest(); oldest; oldest = this.calls.oldest()) {
+      if (this.calls.size <= this.maxCalls && t - oldest.value.touchedAt <= this.ttlMs) break;
+      this.calls.delete(oldest.key);
     }
   }
 }

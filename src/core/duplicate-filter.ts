@@ -1,9 +1,11 @@
+import { LruMap } from './lru';
+
 /**
  * Remembers fingerprints of recent webhook deliveries so an exact re-delivery within the
  * window is dropped. Bounded in count and in time.
  */
 export class DuplicateFilter {
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new LruMap<string, number>();
 
   constructor(
     private readonly windowMs = 10 * 60 * 1000,
@@ -16,7 +18,6 @@ export class DuplicateFilter {
     const t = this.now();
     const at = this.seen.get(fingerprint);
     if (at !== undefined && t - at < this.windowMs) return true;
-    this.seen.delete(fingerprint);
     this.seen.set(fingerprint, t);
     this.prune(t);
     return false;
@@ -27,10 +28,9 @@ export class DuplicateFilter {
   }
 
   private prune(t: number): void {
-    // Map keeps insertion order, so the oldest entries are first.
-    for (const [key, at] of this.seen) {
-      if (this.seen.size <= this.maxEntries && t - at < this.windowMs) break;
-      this.seen.delete(key);
+    for (let oldest = this.seen.oldest(); oldest; oldest = this.seen.oldest()) {
+      if (this.seen.size <= this.maxEntries && t - oldest.value < this.windowMs) break;
+      this.seen.delete(oldest.key);
     }
   }
 }

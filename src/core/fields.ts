@@ -2,14 +2,22 @@ import type { WebhookInput } from './types';
 
 /**
  * Query and body fields of a webhook in one prototype-free map with lower-case keys, so
- * `Event`, `event` and `EVENT` read the same. Body fields win over query fields.
+ * `Event`, `event` and `EVENT` read the same. Of one key repeated (in any letter case) the first
+ * one counts; body fields win over query fields.
  */
 export function fieldsOf(input: WebhookInput): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null);
-  for (const [k, v] of Object.entries(input.query)) out[k.toLowerCase()] = v;
-  if (input.body && typeof input.body === 'object') {
-    for (const [k, v] of Object.entries(input.body as Record<string, unknown>)) out[k.toLowerCase()] = v;
+  const query: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of Object.entries(input.query)) {
+    const key = k.toLowerCase();
+    if (!(key in query)) query[key] = v;
   }
+  if (!input.body || typeof input.body !== 'object') return query;
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of Object.entries(input.body as Record<string, unknown>)) {
+    const key = k.toLowerCase();
+    if (!(key in out)) out[key] = v;
+  }
+  for (const key in query) if (!(key in out)) out[key] = query[key];
   return out;
 }
 

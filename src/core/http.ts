@@ -59,6 +59,10 @@ export class HttpClient {
   private readonly axios: AxiosInstance;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly retryDelaysMs: number[];
+  /** Set by `close`: nothing is sent any more, requests in flight are aborted, backoff waits end. */
+  private closed = false;
+  private readonly inFlight = new Set<AbortController>();
+  private readonly waking = new Set<() => void>();
   readonly baseUrl: string;
   readonly redactor: Redactor;
 
@@ -92,7 +96,8 @@ export class HttpClient {
     const attempts = req.retry && !req.stateChanging ? this.retryDelaysMs.length + 1 : 1;
     let lastError: PbxError | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await sleep(jitter(this.retryDelaysMs[attempt - 1]));
+      if (attempt > 0) await this.pause(jitter(this.retryDelaysMs[attempt - 1]));
+      if (this.closed) throw this.closedError(req, false);
       let response: HttpResponse;
       try {
         response = await this.once(req);
@@ -119,21 +124,62 @@ export class HttpClient {
     return this.redactor.redact(this.baseUrl + path);
   }
 
+  /**
+   * Ends the client for good (its config node was closed: redeploy or shutdown): requests in flight
+   * are aborted, retries and token requests waiting for their turn are not sent, sockets are closed.
+   */
   close(): void {
+    this.closed = true;
+    for (const controller of this.inFlight) controller.abort();
+    for (const wake of this.waking) wake();
     this.agents.http.destroy();
     this.agents.https.destroy();
+  }
+
+  /** Waits `ms` between attempts; ends early when the client is closed. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waking.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.waking.add(wake);
+    });
+  }
+
+  private closedError(req: HttpRequest, wasSent: boolean): PbxError & { retryable: boolean } {
+    const error = (
+      wasSent && req.stateChanging
+        ? new PbxError(
+            'outcome_unknown',
+            `${req.operation}: the pbx-config node was closed (redeploy or shutdown) while waiting for the answer; it may or may not have taken effect and was not repeated`,
+          )
+        : new PbxError('unreachable', `${req.operation}: not sent, the pbx-config node was closed (redeploy or shutdown)`)
+    ) as PbxError & { retryable: boolean };
+    error.retryable = false;
+    return error;
   }
 
   private async once(req: HttpRequest): Promise<HttpResponse> {
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) params[k] = String(v);
-    const res: AxiosResponse<string> = await this.axios.request({
-      method: req.method,
-      url: req.path,
-      params,
-      headers: { Accept: 'application/json', ...req.headers },
-      data: req.body,
-    });
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    let res: AxiosResponse<string>;
+    try {
+      res = await this.axios.request({
+        method: req.method,
+        url: req.path,
+        params,
+        headers: { Accept: 'application/json', ...req.headers },
+        data: req.body,
+        signal: controller.signal,
+      });
+    } finally {
+      this.inFlight.delete(controller);
+    }
     const text = typeof res.data === 'string' ? res.data : '';
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
@@ -151,6 +197,7 @@ export class HttpClient {
   }
 
   private transportError(req: HttpRequest, err: unknown): PbxError & { retryable: boolean } {
+    if (this.closed) return this.closedError(req, true);
     const e = err as { code?: string; message?: string };
     const code = e.code ?? '';
     const where = `${req.method} ${this.describe(req.path)}`;
@@ -197,8 +244,4 @@ function truncate(s: string, n: number): string {
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.8 + Math.random() * 0.4));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

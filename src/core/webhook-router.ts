@@ -5,6 +5,12 @@ import { repairJson } from './tolerant-json';
 import type { WebhookInput } from './types';
 
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
+/**
+ * Deepest nesting of objects and arrays a webhook body may have. PBX payloads are two or three
+ * levels deep; a body thousands of levels deep parses, but overflows the stack of whatever walks
+ * it next (Node-RED's message cloning, JSON.stringify in a flow), so it is answered 400.
+ */
+export const WEBHOOK_MAX_DEPTH = 32;
 
 /** What the router needs of an Express request (Node-RED's httpNode is an Express app). */
 export interface RouterRequest extends IncomingMessage {
@@ -124,6 +130,7 @@ export class WebhookRouter {
       if (raw === undefined) {
         // Node-RED's admin body parsers (admin root '/') already read and parsed the body.
         body = req.body;
+        if (!withinDepth(body, WEBHOOK_MAX_DEPTH)) return reject(400, 'body nested too deeply');
         bodyText = safeStringify(body);
       } else {
         bodyText = raw;
@@ -253,7 +260,7 @@ export function parseWebhookBody(raw: string, contentType: string): { ok: true; 
   if (type.includes('multipart/')) return { ok: false };
   if (type.includes('json') || text.startsWith('{') || text.startsWith('[')) {
     const parsed = repairJson(text);
-    return parsed === undefined ? { ok: false } : { ok: true, body: parsed };
+    return parsed === undefined || !withinDepth(parsed, WEBHOOK_MAX_DEPTH) ? { ok: false } : { ok: true, body: parsed };
   }
   if (/^[^\s=&]+=[^\s]*$/.test(text) && !/^[a-z]+:\/\//i.test(text)) return { ok: true, body: parseForm(text) };
   return { ok: true, body: text };
@@ -267,6 +274,18 @@ export function parseForm(text: string): Record<string, string> {
     if (!(key in out)) out[key] = value;
   }
   return out;
+}
+
+/** Whether objects and arrays in `value` nest at most `max` levels (iterative: safe on any depth). */
+export function withinDepth(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return false;
+    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return true;
 }
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {

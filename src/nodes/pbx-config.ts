@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Account, DIRECTORY_KINDS, type DirectoryKind } from '../core/account';
 import { PbxError, Redactor } from '../core/errors';
+import { rateLimited } from '../core/rate-limit';
 import type { AccountSettings, PbxCredentials } from '../core/types';
 import { normalizePath, routerFor, validateAllowList, type Middleware } from '../core/webhook-router';
 import { PROVIDERS, providerOf } from '../providers';
@@ -25,8 +26,6 @@ const CREDENTIALS: Record<keyof PbxCredentials, { type: 'password' }> = {
   webhookSecret: { type: 'password' },
 };
 
-const WARN_EVERY_MS = 10_000;
-
 export default function register(RED: NodeAPI): void {
   function PbxConfig(this: PbxConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
@@ -50,7 +49,7 @@ export default function register(RED: NodeAPI): void {
       });
       const account = node.account;
       if (RED.httpNode) {
-        const rejections = rateLimitedWarn((m) => node.warn(redactor.redact(m)));
+        const rejections = rateLimited((m) => node.warn(redactor.redact(m)));
         removeRoute = routerFor(RED.httpNode, httpNodeMiddleware(RED)).register({
           path: node.webhookPath,
           secret: credentials.webhookSecret || undefined,
@@ -127,21 +126,6 @@ function httpNodeMiddleware(RED: NodeAPI): Middleware[] {
   if (typeof mw === 'function') return [mw as Middleware];
   if (Array.isArray(mw)) return mw.filter((m): m is Middleware => typeof m === 'function');
   return [];
-}
-
-function rateLimitedWarn(warn: (m: string) => void): (m: string) => void {
-  let last = 0;
-  let suppressed = 0;
-  return (message) => {
-    const now = Date.now();
-    if (now - last < WARN_EVERY_MS) {
-      suppressed++;
-      return;
-    }
-    last = now;
-    warn(suppressed ? `${message} (+${suppressed} more not shown)` : message);
-    suppressed = 0;
-  };
 }
 
 const STORED = '__PWRD__';

@@ -13,6 +13,8 @@ export interface CloudCallCenterSimOptions {
   talkMs?: number;
   /** How long a login token is accepted; the vendor's is 12 h. */
   tokenLifetimeMs?: number;
+  /** Text every issued token starts with, so a leak scan can find any of them. */
+  tokenPrefix?: string;
 }
 
 interface Extension {
@@ -193,7 +195,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     if (f.appid !== this.options.appId || f.accesskey !== this.options.appKey) {
       return envelope(601, null, 'appid is not authorized');
     }
-    const token = randomBytes(24).toString('hex');
+    const token = (this.options.tokenPrefix ?? '') + randomBytes(24).toString('hex');
     this.tokens.set(token, Date.now() + this.tokenLifetimeMs);
     this.loginCount++;
     return ok(

@@ -62,8 +62,9 @@ export class Simulator {
     this.faults.push({ ...fault });
   }
 
-  clearFaults(): void {
-    this.faults = [];
+  /** Removes every fault, or only those whose `pathPrefix` starts with `pathPrefix` (one provider's). */
+  clearFaults(pathPrefix?: string): void {
+    this.faults = pathPrefix === undefined ? [] : this.faults.filter((f) => !f.pathPrefix?.startsWith(pathPrefix));
   }
 
   /** Requests a provider received, optionally only those to one method/path fragment. */
@@ -92,12 +93,13 @@ export class Simulator {
       const provider = this.providers.find((p) => url.pathname === p.prefix || url.pathname.startsWith(p.prefix + '/'));
       if (!provider) return reply(res, { status: 404, body: 'not found' });
       this.log(provider.id, simReq);
-      const fault = this.takeFault(url.pathname);
+      const fault = this.takeFault(url.pathname, `${url.search}\n${simReq.rawBody.toString('latin1')}`);
       if (fault?.delayMs) await sleep(fault.delayMs);
       if (fault?.reset) {
         req.socket.destroy();
         return;
       }
+      if (fault?.resetMidResponse) return replyHalf(res, await provider.handle(simReq));
       if (fault?.rawBody !== undefined)
         return reply(res, { status: fault.status ?? 200, body: fault.rawBody, headers: { 'Content-Type': 'application/json' } });
       if (fault?.status) return reply(res, { status: fault.status, body: `simulated ${fault.status}` });
@@ -107,8 +109,10 @@ export class Simulator {
     }
   }
 
-  private takeFault(path: string): Fault | undefined {
-    const i = this.faults.findIndex((f) => !f.pathPrefix || path.startsWith(f.pathPrefix));
+  private takeFault(path: string, content: string): Fault | undefined {
+    const i = this.faults.findIndex(
+      (f) => (!f.pathPrefix || path.startsWith(f.pathPrefix)) && (!f.bodyIncludes || content.includes(f.bodyIncludes)),
+    );
     if (i < 0) return undefined;
     const fault = this.faults[i];
     if (fault.times !== undefined && --fault.times <= 0) this.faults.splice(i, 1);
@@ -177,6 +181,13 @@ function reply(res: http.ServerResponse, r: SimReply): void {
     ...r.headers,
   });
   res.end(body);
+}
+
+/** Sends the status line, the headers (with the full Content-Length) and half of the body, then cuts the connection. */
+function replyHalf(res: http.ServerResponse, r: SimReply): void {
+  const body = Buffer.from(r.body === undefined ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
+  res.writeHead(r.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, ...r.headers });
+  res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
 }
 
 export function sleep(ms: number): Promise<void> {

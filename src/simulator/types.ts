@@ -36,12 +36,19 @@ export interface ProviderSimulator {
 export interface Fault {
   /** Only requests whose path starts with this; default all. */
   pathPrefix?: string;
+  /** Only requests whose query string or body contains this text (e.g. one form-data `service`). */
+  bodyIncludes?: string;
   /** Wait this long before answering. */
   delayMs?: number;
   /** Answer with this HTTP status and a short body instead of the provider's answer. */
   status?: number;
   /** Destroy the socket instead of answering. */
   reset?: boolean;
+  /**
+   * Let the provider handle the request (its effect takes place), send the status line, headers and
+   * half of the body, then destroy the socket: a connection lost in the middle of the response.
+   */
+  resetMidResponse?: boolean;
   /** Answer with this raw text (e.g. invalid JSON). */
   rawBody?: string;
   /** Apply to this many requests, then clear; default unlimited. */

@@ -17,6 +17,8 @@ export interface VoipNowSimOptions {
   talkMs?: number;
   /** How Call Events are sent: `get` (query string, default) or `form` (POST form). */
   scheme?: WebhookScheme;
+  /** Text every issued access token starts with, so a leak scan can find any of them. */
+  tokenPrefix?: string;
 }
 
 interface SimExtension {
@@ -195,7 +197,7 @@ export class VoipNowSimulator implements ProviderSimulator {
     }
     const now = Date.now();
     for (const [t, until] of this.tokens) if (until <= now) this.tokens.delete(t);
-    const token = randomBytes(20).toString('hex');
+    const token = (this.options.tokenPrefix ?? '') + randomBytes(20).toString('hex');
     this.tokens.set(token, now + (this.tokenValidMs ?? this.tokenLifetimeSec * 1000));
     this.tokenRequests++;
     this.issuedTokens.push(token);

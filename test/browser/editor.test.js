@@ -1,4 +1,5 @@
 'use strict';
+/* global window, document, RED, $ -- functions passed to page.evaluate / waitForFunction run in the editor page */
 // The editor in a real browser: Debian's Chromium (driven by playwright-core) against a Node-RED
 // process with the packed package installed and the loopback simulator. Palette, every edit
 // dialog, a pbx-config created and deployed through the dialogs whose credentials never come back,
@@ -42,9 +43,9 @@ const DIALOG_FIELDS = {
 /** The first words of each node's help (its palette tooltip paragraph). */
 const HELP_START = {
   'pbx-config': /One phone system or cloud call-center account/,
-  'pbx-event': /./,
+  'pbx-event': /Sends one message for every call event/,
   'pbx-call': /Controls calls on the phone system/,
-  'pbx-status': /./,
+  'pbx-status': /Asks the phone system for the state of extensions/,
   'pbx-queue': /Logs agents into and out of call queues/,
 };
 
@@ -52,7 +53,7 @@ describe('editor in Chromium', function () {
   this.timeout(60000);
   let nr;
   let sim;
-  let browser;
+  let context; // a persistent Chromium context with a fresh profile
   let page;
   let profileDir;
   const pageErrors = [];
@@ -68,13 +69,37 @@ describe('editor in Chromium', function () {
 
   async function openEditor() {
     await page.goto(nr.adminUrl('/'));
-    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('pbx-config') && document.querySelector('#red-ui-palette-pbx'), null, {
-      timeout: 30000,
-    });
+    await page.waitForFunction(
+      () => window.RED && RED.nodes && RED.nodes.getType('pbx-config') && document.querySelector('#red-ui-palette-pbx'),
+      null,
+      {
+        timeout: 30000,
+      },
+    );
     // The editor finishes loading flows after the palette appears.
-    await page.waitForFunction(() => !document.querySelector('#red-ui-loading-progress') || !$('#red-ui-loading-progress').is(':visible'), null, {
-      timeout: 30000,
-    });
+    await page.waitForFunction(
+      () => !document.querySelector('#red-ui-loading-progress') || !$('#red-ui-loading-progress').is(':visible'),
+      null,
+      {
+        timeout: 30000,
+      },
+    );
+    // Only this package's nodes in the palette: the pbx category at the top, ready to drag.
+    const search = page.locator('#red-ui-palette-search input');
+    await search.fill('');
+    await search.click();
+    await search.pressSequentially('pbx');
+    await page.waitForFunction(
+      () => $('#red-ui-palette-common').is(':hidden') && $('#red-ui-palette-pbx .red-ui-palette-node:visible').length === 4,
+    );
+  }
+
+  /** Clicks the button beside the config node select: `add` (a new one) or `edit` (the selected one). */
+  async function configButton(kind) {
+    // Node-RED 4 has separate add / edit buttons; 3.x one lookup button for both.
+    const button = page.locator(`#node-input-btn-pbx-${kind}, #node-input-lookup-pbx`).filter({ visible: true }).first();
+    await button.click();
+    await page.locator('#node-config-input-provider').waitFor({ state: 'visible' });
   }
 
   /** Drags a palette node onto the workspace; returns the new node's id. */
@@ -85,55 +110,106 @@ describe('editor in Chromium', function () {
       return ids;
     });
     const source = page.locator(`#red-ui-palette-pbx .red-ui-palette-node[data-palette-type="${type}"]`);
-    await source.scrollIntoViewIfNeeded();
-    const box = await source.boundingBox();
-    const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width / 2 + 20, box.y + box.height / 2, { steps: 5 });
-    await page.mouse.move(chart.x + x, chart.y + y, { steps: 15 });
-    await page.mouse.up();
-    const id = await page.evaluate((known) => {
-      let found = null;
-      RED.nodes.eachNode((n) => {
-        if (!known.includes(n.id)) found = n.id;
-      });
-      return found;
-    }, before);
-    assert.ok(id, `${type} dropped on the workspace`);
-    return id;
+    const newNode = () =>
+      page.evaluate((known) => {
+        let found = null;
+        RED.nodes.eachNode((n) => {
+          if (!known.includes(n.id)) found = n.id;
+        });
+        return found;
+      }, before);
+    // A drag that starts while the palette still reflows can miss: try again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const box = await source.boundingBox();
+      const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width / 2 + 20, box.y + box.height / 2, { steps: 5 });
+      await page.mouse.move(chart.x + x, chart.y + y, { steps: 15 });
+      await page.mouse.up();
+      const id = await newNode();
+      if (id) return id;
+      await page.waitForTimeout(500);
+    }
+    throw new Error(`${type} could not be dropped on the workspace`);
   }
 
   async function openNodeDialog(id) {
     await page.locator(`#red-ui-workspace-chart g[id="${id}"] rect.red-ui-flow-node`).dblclick();
     await page.locator('#red-ui-editor-stack .red-ui-tray').first().waitFor({ state: 'visible' });
-    await page.locator('.red-ui-tray .red-ui-tray-body form, .red-ui-tray .red-ui-tray-body .red-ui-tray-content').first().waitFor();
+    await traysSettled();
   }
 
   async function trayCount() {
-    return page.locator('#red-ui-editor-stack .red-ui-tray').count();
+    return page.locator('#red-ui-editor-stack .red-ui-tray').filter({ visible: true }).count();
   }
 
-  async function closeTrays(button = '#node-dialog-cancel') {
-    while ((await trayCount()) > 0) {
-      const n = await trayCount();
-      const config = page.locator('#node-config-dialog-cancel');
-      if (await config.isVisible()) await config.click();
-      else await page.locator(button).click();
-      await page.waitForFunction((count) => $('#red-ui-editor-stack .red-ui-tray').length < count, n);
+  /** Waits until no edit tray slides any more. */
+  async function traysSettled() {
+    await page.waitForFunction(
+      () => $('#red-ui-editor-stack .red-ui-tray:animated, #red-ui-editor-stack .red-ui-tray *:animated').length === 0,
+    );
+  }
+
+  /** True while a config node tray is on top (the node's tray below it is detached meanwhile). */
+  async function configTrayOpen() {
+    return (await page.locator('#node-config-dialog-ok').filter({ visible: true }).count()) > 0;
+  }
+
+  /**
+   * Clicks a button of the topmost tray until that tray is gone: a click while the trays still
+   * slide can be ignored by the editor.
+   */
+  async function closeTopTray(configButtonId, nodeButtonId) {
+    const config = await configTrayOpen();
+    const gone = config
+      ? () => $('#node-config-dialog-ok:visible').length === 0 && $('#node-dialog-ok:visible').length === 1
+      : () => $('#red-ui-editor-stack .red-ui-tray').length === 0;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await traysSettled();
+      await page.locator(`#${config ? configButtonId : nodeButtonId}`).click();
+      const closed = await page
+        .waitForFunction(gone, null, { timeout: 3000 })
+        .then(() => true)
+        .catch(() => false);
+      if (closed) {
+        await traysSettled();
+        return;
+      }
     }
+    throw new Error('the edit tray does not close');
+  }
+
+  /** Closes every open edit tray with its Cancel button, topmost first. */
+  async function closeTrays() {
+    while ((await trayCount()) > 0) await closeTopTray('node-config-dialog-cancel', 'node-dialog-cancel');
+  }
+
+  /** Clicks Done (or Add / Update) of the topmost tray. */
+  async function confirmTray() {
+    await closeTopTray('node-config-dialog-ok', 'node-dialog-ok');
   }
 
   async function deploy() {
     await page.locator('#red-ui-header-button-deploy').click();
     // An invalid node makes Node-RED ask before deploying: that is a failure here.
     await page.waitForFunction(
-      () => !RED.nodes.dirty() || $('.ui-dialog:visible').length > 0,
+      () => (!RED.nodes.dirty() && $('.red-ui-deploy-button-spinner:visible').length === 0) || $('.ui-dialog:visible').length > 0,
       null,
       { timeout: 20000 },
     );
     const dialog = await page.evaluate(() => $('.ui-dialog:visible').text());
     assert.equal(dialog, '', `deploy asked: ${dialog}`);
+  }
+
+  /** A screenshot of the whole editor without notifications or a selection. */
+  async function workspaceShot(name) {
+    await page.evaluate(() => {
+      $('.red-ui-notification').remove();
+      RED.view.select('');
+    });
+    await page.waitForTimeout(300);
+    await shot(name);
   }
 
   async function invalidNodes() {
@@ -160,7 +236,7 @@ describe('editor in Chromium', function () {
     sim = await startSimulator({ stepMs: 15, talkMs: 200 });
     nr = await new NodeRedProcess({ adminRoot: '/admin', settings: { telemetry: { enabled: false } } }).start();
     profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbx-chromium-'));
-    browser = await chromium.launchPersistentContext(profileDir, {
+    context = await chromium.launchPersistentContext(profileDir, {
       executablePath,
       headless: true,
       args: CHROMIUM_ARGS,
@@ -168,14 +244,22 @@ describe('editor in Chromium', function () {
       locale: 'en-US',
       timeout: 60000,
     });
-    browser.setDefaultTimeout(15000);
-    page = browser.pages()[0] ?? (await browser.newPage());
+    context.setDefaultTimeout(15000);
+    page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await openEditor();
   });
 
+  afterEach(async function () {
+    if (this.currentTest.state !== 'failed' || !page) return;
+    // Keep what the page showed, then start the next test from a fresh editor.
+    const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    await page.screenshot({ path: path.join(SHOTS, `failed-${name}.png`) }).catch(() => undefined);
+    await openEditor().catch(() => undefined);
+  });
+
   after(async () => {
-    await browser?.close();
+    await context?.close();
     await nr?.stop();
     nr?.cleanup();
     await sim?.close();
@@ -191,17 +275,13 @@ describe('editor in Chromium', function () {
     }));
     assert.deepEqual(palette.types.sort(), [...ACTION_TYPES].sort());
     assert.deepEqual(palette.categories, ['config', 'pbx', 'pbx', 'pbx', 'pbx']);
-    await page.locator('#red-ui-palette-search input').fill('pbx');
-    await page.waitForFunction(() => $('#red-ui-palette-pbx .red-ui-palette-node:visible').length === 4);
     await shot('palette', '#red-ui-palette');
-    await page.locator('#red-ui-palette-search input').fill('');
   });
 
   it('creates a pbx-config through the dialog, deploys it, and never shows its credentials again', async () => {
     const eventId = await dropFromPalette('pbx-event', 200, 120);
     await openNodeDialog(eventId);
-    await page.locator('#node-input-lookup-pbx').click();
-    await page.locator('#node-config-input-provider').waitFor({ state: 'visible' });
+    await configButton('add');
     await page.locator('#node-config-input-name').fill('browser test PBX');
     await page.locator('#node-config-input-provider').selectOption('3cx-webapi');
     await page.locator('#node-config-input-baseUrl').fill(`${sim.url}/webapi`);
@@ -210,15 +290,22 @@ describe('editor in Chromium', function () {
     await page.waitForFunction(() => $('#node-config-input-webhookSecret').val().length > 10);
     const secret = await page.locator('#node-config-input-webhookSecret').inputValue();
     await page.locator('#pbx-config-test').click();
-    await page.waitForFunction(() => /OK:|failed:/.test($('#pbx-config-test-result').text()) && !/testing/.test($('#pbx-config-test-result').text()));
+    await page.waitForFunction(
+      () => /OK:|failed:/.test($('#pbx-config-test-result').text()) && !/testing/.test($('#pbx-config-test-result').text()),
+    );
     assert.match(await page.locator('#pbx-config-test-result').innerText(), /^OK:/);
     await shot('pbx-config-dialog-new', '#red-ui-editor-stack .red-ui-tray:last-child');
-    await page.locator('#node-config-dialog-ok').click();
-    await page.waitForFunction(() => $('#red-ui-editor-stack .red-ui-tray').length === 1);
+    await confirmTray();
     configId = await page.locator('#node-input-pbx').inputValue();
     assert.ok(configId && configId !== '_ADD_');
-    await page.locator('#node-dialog-ok').click();
-    await page.waitForFunction(() => $('#red-ui-editor-stack .red-ui-tray').length === 0);
+    // Before any deploy, completions come from the config node's values as typed in the dialog.
+    const extension = page.locator('#node-input-extension');
+    await extension.click();
+    await extension.pressSequentially('117', { delay: 50 });
+    await page.waitForFunction(() => $('.red-ui-autoComplete-container .red-ui-autoComplete-completion').text() === '117');
+    await extension.press('Escape');
+    await extension.fill('');
+    await confirmTray();
     await deploy();
 
     // The runtime has the credentials: the deployed node lists extensions from the simulator.
@@ -230,7 +317,7 @@ describe('editor in Chromium', function () {
     await openEditor();
     const eventNode = await page.evaluate(() => RED.nodes.filterNodes({ type: 'pbx-event' })[0].id);
     await openNodeDialog(eventNode);
-    await page.locator('#node-input-lookup-pbx').click();
+    await configButton('edit');
     await page.locator('#node-config-input-accessKey').waitFor({ state: 'visible' });
     for (const field of ['accessKey', 'webhookSecret']) {
       const input = page.locator(`#node-config-input-${field}`);
@@ -265,45 +352,99 @@ describe('editor in Chromium', function () {
       await shot(`${type}-dialog`, '#red-ui-editor-stack .red-ui-tray:last-child');
 
       await page.locator('.red-ui-tray:last-child .red-ui-tray-footer-left button:has(i.fa-book)').click();
-      await page.waitForFunction((t) => $('.red-ui-sidebar-help-stack, #red-ui-sidebar-content').text().includes(t === 'pbx-event' ? 'Inputs' : 'Outputs') || true, type);
-      const help = page.locator('.red-ui-help').first();
+      const help = page.locator('.red-ui-help').filter({ visible: true }).first();
       await help.waitFor({ state: 'visible' });
       const text = await help.innerText();
       assert.match(text, HELP_START[type], `${type} help`);
       assert.match(text, /Outputs|Details/);
       await shot(`${type}-help`, '#red-ui-sidebar');
-      await page.locator('#node-dialog-ok').click();
-      await page.waitForFunction(() => $('#red-ui-editor-stack .red-ui-tray').length === 0);
+      await confirmTray();
     });
   }
 
-  it('completes the extension field of pbx-call from the PBX', async () => {
-    const id = await page.evaluate(() => RED.nodes.filterNodes({ type: 'pbx-call' })[0].id);
-    await openNodeDialog(id);
-    await page.locator('#node-input-pbx').selectOption(configId);
-    await page.locator('#node-input-operation').selectOption('makecall');
-    const input = page.locator('#node-input-extension');
-    await input.click();
-    await input.pressSequentially('11', { delay: 50 });
-    const menu = page.locator('.red-ui-autoComplete-container');
-    await menu.waitFor({ state: 'visible' });
-    const offered = await menu.locator('.red-ui-autoComplete-completion').allInnerTexts();
-    assert.ok(offered.includes('117'), offered.join(', '));
-    assert.ok(
-      offered.every((v) => v.includes('11')),
-      offered.join(', '),
-    );
-    await shot('pbx-call-completion');
-    await menu.locator('.red-ui-autoComplete-completion', { hasText: '117' }).first().click();
-    assert.equal(await input.inputValue(), '117');
-    await page.locator('#node-dialog-ok').click();
-    await page.waitForFunction(() => $('#red-ui-editor-stack .red-ui-tray').length === 0);
-    assert.equal(await page.evaluate((nid) => RED.nodes.node(nid).extension, id), '117');
+  /** The deployed pbx-config: the one the dialog test created, or one deployed through the admin API. */
+  async function ensureConfig() {
+    if (configId) return configId;
+    configId = 'browser-test-config';
+    await nr.deploy([
+      { id: 'tab-browser', type: 'tab', label: 'Flow 1' },
+      {
+        id: configId,
+        type: 'pbx-config',
+        name: 'browser test PBX',
+        provider: '3cx-webapi',
+        baseUrl: `${sim.url}/webapi`,
+        webhookPath: '/pbx/browser-test',
+        timeout: 10000,
+        rejectUnauthorized: true,
+        allowFrom: '',
+        credentials: { accessKey: KEY },
+      },
+    ]);
+    await openEditor();
+    return configId;
+  }
+
+  const COMPLETIONS = [
+    // type, select settings, field, typed, expected completions (from the simulator)
+    ['pbx-call', { operation: 'makecall' }, 'extension', '11', ['110', '111', '112', '113', '114', '115', '117']],
+    ['pbx-queue', { operation: 'login' }, 'queue', '8', ['807', '820']],
+    ['pbx-status', { query: 'group-members' }, 'group', '86', ['860', '861']],
+    ['pbx-event', {}, 'extension', '20', ['120', '201', '202', '203', '204']],
+  ];
+  for (const [type, selects, field, typed, expected] of COMPLETIONS) {
+    it(`${type}: the ${field} field completes from the PBX`, async () => {
+      await ensureConfig();
+      const id = await dropFromPalette(type, 560, 160 + COMPLETIONS.findIndex((c) => c[0] === type) * 60);
+      await openNodeDialog(id);
+      await page.locator('#node-input-pbx').selectOption(configId);
+      for (const [select, value] of Object.entries(selects)) await page.locator(`#node-input-${select}`).selectOption(value);
+      // A TypedInput keeps the original input hidden and shows its own.
+      const typedInput = (await page.locator(`#node-input-${field} + .red-ui-typedInput-container`).count()) > 0;
+      const input = page.locator(
+        typedInput ? `#node-input-${field} + .red-ui-typedInput-container input.red-ui-typedInput-input` : `#node-input-${field}`,
+      );
+      await input.click();
+      await input.pressSequentially(typed, { delay: 50 });
+      const menu = page.locator('.red-ui-autoComplete-container');
+      await menu.waitFor({ state: 'visible' });
+      // The list follows what was typed.
+      await page.waitForFunction((t) => {
+        const offered = $('.red-ui-autoComplete-container .red-ui-autoComplete-completion')
+          .map((_, e) => $(e).text())
+          .get();
+        return offered.length > 0 && offered.every((v) => v.includes(t));
+      }, typed);
+      assert.deepEqual(await menu.locator('.red-ui-autoComplete-completion').allInnerTexts(), expected);
+      await shot(`${type}-completion-${field}`, '#red-ui-editor');
+      await menu.locator('.red-ui-autoComplete-completion', { hasText: expected[0] }).first().click();
+      assert.equal(await page.evaluate((f) => $(`#node-input-${f}`).val(), field), expected[0]);
+      await confirmTray();
+      assert.equal(await page.evaluate(([nid, f]) => RED.nodes.node(nid)[f], [id, field]), expected[0]);
+    });
+  }
+
+  it('speaks Chinese to a zh-CN browser: labels, status texts and help', async () => {
+    const zh = await context.browser().newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
+    try {
+      const zhPage = await zh.newPage();
+      await zhPage.goto(nr.adminUrl('/'));
+      await zhPage.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('pbx-call'), null, { timeout: 30000 });
+      const texts = await zhPage.evaluate(() => ({
+        label: RED._('@callflow/node-red-pbx/pbx-call:pbx-call.label.extension'),
+        status: RED._('@callflow/node-red-pbx/pbx-config:status.auth-failed'),
+        help: $('<div>').html(RED.nodes.getNodeHelp('pbx-call')).text(),
+      }));
+      assert.deepEqual([texts.label, texts.status], ['分机', '认证失败']);
+      assert.match(texts.help, /[\u4e00-\u9fff]/);
+    } finally {
+      await zh.close();
+    }
   });
 
   it('the config node help renders in the sidebar', async () => {
     await page.evaluate(() => RED.sidebar.help.show('pbx-config'));
-    const help = page.locator('.red-ui-help').first();
+    const help = page.locator('.red-ui-help').filter({ visible: true }).first();
     await help.waitFor({ state: 'visible' });
     assert.match(await help.innerText(), HELP_START['pbx-config']);
     await shot('pbx-config-help', '#red-ui-sidebar');
@@ -338,7 +479,7 @@ describe('editor in Chromium', function () {
       assert.equal(await visibleErrorMarkers(), 0, 'no red triangle');
       await deploy();
       assert.equal(await visibleErrorMarkers(), 0, 'no red triangle after deploy');
-      await shot(`example-${name}`);
+      await workspaceShot(`example-${name}`);
     });
   }
 

@@ -12,11 +12,15 @@ const NODE_RED = require.resolve('node-red/red.js');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let packed;
 
-/** Packs the package once per test run; returns the tarball path. */
+/**
+ * Packs the package once per test run; returns the tarball path. dist/ is already built by the
+ * test command, so the prepack build is skipped (it would rewrite dist/ under running tests).
+ */
 function packOnce() {
   if (!packed) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbx-pack-'));
-    const out = execFileSync(NPM, ['pack', '--pack-destination', dir, '--json'], {
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    const out = execFileSync(NPM, ['pack', '--ignore-scripts', '--pack-destination', dir, '--json'], {
       cwd: ROOT,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],

@@ -78,7 +78,10 @@ function installOnce(dir, spec) {
 function installNodeRed(version) {
   const dir = installOnce(`node-red-${version}`, `node-red@${version}`);
   // Older installs of the same line are not needed any more.
-  const line = version.split('.').slice(0, version.startsWith('3.') ? 2 : 1).join('.');
+  const line = version
+    .split('.')
+    .slice(0, version.startsWith('3.') ? 2 : 1)
+    .join('.');
   for (const other of cached('node-red')) {
     if (other !== version && (other === line || other.startsWith(`${line}.`)) && newest([other, version], line) === version) {
       fs.rmSync(path.join(CACHE, `node-red-${other}`), { recursive: true, force: true });

@@ -152,3 +152,16 @@ describe('core: tolerant JSON and paths', () => {
     assert.equal(joinPath('uapi', 'extensions', '@me', '0003*210', '../x'), '/uapi/extensions/%40me/0003*210/..%2Fx');
   });
 });
+
+describe('core: rate-limited log', () => {
+  it('writes once per window and counts what it held back', () => {
+    const { rateLimited } = require('../../dist/core/rate-limit');
+    let now = 0;
+    const lines = [];
+    const warn = rateLimited((m) => lines.push(m), 10000, () => now);
+    for (let i = 0; i < 50; i++) warn('bad payload');
+    now = 10000;
+    warn('bad payload');
+    assert.deepEqual(lines, ['bad payload', 'bad payload (+49 more not shown)']);
+  });
+});

@@ -60,8 +60,9 @@ export class UapiClient {
       acceptStatus: () => true,
     });
     if (res.status >= 200 && res.status < 300) {
-      // A read that answers 200 with HTML (a login page, a proxy) must not pass for an empty list.
-      if (req.method === 'GET' && res.text.trim() !== '' && (typeof res.data !== 'object' || res.data === null)) {
+      // An answer of 200 with HTML (a login page, a proxy) must not pass for an empty list, nor for
+      // a call placed: the UnifiedAPI answers JSON or nothing.
+      if (res.text.trim() !== '' && (typeof res.data !== 'object' || res.data === null)) {
         throw new PbxError('provider_error', `${req.operation}: VoipNow answered HTTP ${res.status} with a body that is not JSON`, {
           status: res.status,
         });

@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+'use strict';
+// `npm run bench`: figures and ratios against baselines measured in the same run, on loopback.
+//   a. webhook ingestion: pbx-config endpoint → pbx-event vs core http in → http response
+//   b. action overhead: pbx-status round trip vs a raw axios call to the same simulator endpoint
+//   c. memory: 1,000,000 webhook events over 100,000 calls through one account
+// Knobs: BENCH_SECONDS (ingestion seconds per path, default 10), BENCH_CONNECTIONS (50),
+// BENCH_ITERATIONS (action round trips per side, 3000), BENCH_EVENTS (1000000), BENCH_ONLY (a,b,c).
+const { spawn } = require('node:child_process');
+const os = require('node:os');
+const path = require('node:path');
+const { runLoad } = require('./load');
+
+const SECONDS = Number(process.env.BENCH_SECONDS) || 10;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS) || 50;
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS) || 3000;
+const ONLY = (process.env.BENCH_ONLY ?? 'a,b,c').split(',');
+const TARGETS = { ingestion: 0.9, action: 1.15 };
+const log = (m) => process.stderr.write(`${m}\n`);
+
+/** Runs `node <args>` and resolves with its first stdout line; the child is killed unless `keep`. */
+function child(args, { keep = false, env = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    let out = '';
+    p.stdout.on('data', (c) => {
+      out += c;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        if (!keep) p.kill();
+        resolve({ line: out.slice(0, nl), process: p });
+      }
+    });
+    p.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+/** The generator against a bare Node http server in its own process: its ceiling on this machine. */
+async function generatorCeiling() {
+  const server = await child(
+    [
+      '-e',
+      "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('OK'))});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ],
+    { keep: true },
+  );
+  try {
+    const r = await runLoad({
+      port: Number(server.line),
+      connections: CONNECTIONS,
+      durationMs: 3000,
+      request: () => ({ path: '/', body: '{"Event":"ringing"}' }),
+    });
+    return r.perSecond;
+  } finally {
+    server.process.kill();
+  }
+}
+
+const fmt = (n, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';
+const mb = (b) => `${fmt(b / 1048576, 1)} MB`;
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (r) => `| ${r.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
+  return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+async function main() {
+  const nodeRed = require('node-red/package.json').version;
+  const machine = `${os.availableParallelism?.() ?? os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${mb(os.totalmem())} RAM, Node.js ${process.version}, Node-RED ${nodeRed}, ${os.platform()} ${os.release()}`;
+  log(`machine: ${machine}`);
+  const rows = [['measure', 'figure', 'baseline (same run)', 'ratio', 'target']];
+  const misses = [];
+
+  if (ONLY.includes('a')) {
+    log('a. webhook ingestion (packing and installing the package into a fresh Node-RED user directory)');
+    const ceiling = await generatorCeiling();
+    const { ingestion } = require('./ingestion');
+    const sim = await child([path.join(__dirname, 'simulator-child.js')], { keep: true });
+    let r;
+    try {
+      r = await ingestion({ simUrl: sim.line, seconds: SECONDS, connections: CONNECTIONS, log });
+    } finally {
+      sim.process.kill();
+    }
+    const ratio = r.pbx.perSecond / r.baseline.perSecond;
+    if (ratio < TARGETS.ingestion) misses.push(`ingestion ratio ${ratio.toFixed(2)} < ${TARGETS.ingestion}`);
+    rows.push(
+      [
+        `a. webhooks/s, ${CONNECTIONS} keep-alive connections, ${SECONDS} s each`,
+        `${fmt(r.pbx.perSecond)} /s (pbx-config → pbx-event)`,
+        `${fmt(r.baseline.perSecond)} /s (http in → http response)`,
+        ratio.toFixed(2),
+        `≥ ${TARGETS.ingestion}`,
+      ],
+      [
+        'a. latency p50 / p99',
+        `${fmt(r.pbx.p50, 2)} / ${fmt(r.pbx.p99, 2)} ms`,
+        `${fmt(r.baseline.p50, 2)} / ${fmt(r.baseline.p99, 2)} ms`,
+        (r.pbx.p50 / r.baseline.p50).toFixed(2),
+        '',
+      ],
+      ['a. events emitted / webhooks answered', `${fmt(r.pbx.events)} / ${fmt(r.pbx.requests)}`, '', '', 'equal'],
+      ['a. load generator ceiling (bare Node http server)', `${fmt(ceiling)} /s`, '', '', ''],
+    );
+  }
+
+  if (ONLY.includes('b')) {
+    log('b. action overhead');
+    const { actionOverhead } = require('./actions');
+    const sim = await child([path.join(__dirname, 'simulator-child.js')], { keep: true });
+    let r;
+    try {
+      r = await actionOverhead({ simUrl: sim.line, iterations: ITERATIONS, log });
+    } finally {
+      sim.process.kill();
+    }
+    const ratio = r.node.mean / r.axios.mean;
+    if (ratio > TARGETS.action) misses.push(`action ratio ${ratio.toFixed(2)} > ${TARGETS.action}`);
+    rows.push(
+      [
+        `b. pbx-status round trip, mean (${fmt(r.node.n)} each)`,
+        `${fmt(r.node.mean * 1000)} µs`,
+        `${fmt(r.axios.mean * 1000)} µs (raw axios GET)`,
+        ratio.toFixed(2),
+        `≤ ${TARGETS.action}`,
+      ],
+      [
+        'b. pbx-status round trip, p50 / p99',
+        `${fmt(r.node.p50 * 1000)} / ${fmt(r.node.p99 * 1000)} µs`,
+        `${fmt(r.axios.p50 * 1000)} / ${fmt(r.axios.p99 * 1000)} µs`,
+        (r.node.p50 / r.axios.p50).toFixed(2),
+        '',
+      ],
+      [
+        'b. the account alone (account.run, no Node-RED), mean',
+        `${fmt(r.account.mean * 1000)} µs`,
+        `${fmt(r.axios.mean * 1000)} µs`,
+        (r.account.mean / r.axios.mean).toFixed(2),
+        '',
+      ],
+    );
+  }
+
+  if (ONLY.includes('c')) {
+    log('c. memory (1,000,000 events through one account, in process)');
+    const out = await child([path.join(__dirname, 'memory.js')]);
+    const r = JSON.parse(out.line);
+    rows.push(
+      [`c. ${fmt(r.events)} events over ${fmt(r.calls)} calls, in process`, `${fmt(r.eventsPerSecond)} events/s`, '', '', ''],
+      [
+        'c. RSS: empty / after 200k events / at the end',
+        `${mb(r.rssAccount)} / ${mb(r.warm.rss)} / ${mb(r.last.rss)}`,
+        '',
+        '',
+        'flat after warm-up',
+      ],
+      ['c. heap growth from 200k to 1M events', mb(r.heapGrowthAfterWarmup), '', '', '≈ 0'],
+      ['c. calls tracked at the end (LRU size)', fmt(r.trackerSize), '', '', '≤ 10,000'],
+      ['c. bytes per tracked call (10 events each)', fmt(r.bytesPerTrackedCall), '', '', ''],
+    );
+    log(`   heap samples (MB): ${r.samples.map((s) => (s.heapUsed / 1048576).toFixed(1)).join(' ')}`);
+    if (r.trackerSize > 10000) misses.push('tracker grew past its size');
+  }
+
+  process.stdout.write(`\nmachine: ${machine}\ncommand: npm run bench\n\n${table(rows)}\n`);
+  if (misses.length) process.stdout.write(`\ntargets missed: ${misses.join('; ')}\n`);
+  else process.stdout.write('\nall targets met\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    log(err.stack);
+    process.exit(1);
+  },
+);
