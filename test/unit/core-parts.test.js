@@ -158,7 +158,11 @@ describe('core: rate-limited log', () => {
     const { rateLimited } = require('../../dist/core/rate-limit');
     let now = 0;
     const lines = [];
-    const warn = rateLimited((m) => lines.push(m), 10000, () => now);
+    const warn = rateLimited(
+      (m) => lines.push(m),
+      10000,
+      () => now,
+    );
     for (let i = 0; i < 50; i++) warn('bad payload');
     now = 10000;
     warn('bad payload');
