@@ -5,27 +5,13 @@
 const assert = require('node:assert/strict');
 const { NodeRedProcess } = require('../helpers/node-red-process');
 const { runLoad } = require('./load');
+const { fn: functionNode } = require('../helpers/flows');
 
 const SECRET = 'bench-webhook-secret-5b1f0c';
 const count = ['const n = (global.get("events") || 0) + 1;', 'global.set("events", n);', 'return null;'].join('\n');
 
 function fn(id, func, wires) {
-  return {
-    id,
-    type: 'function',
-    z: 'tab',
-    name: id,
-    func,
-    outputs: 1,
-    timeout: 0,
-    noerr: 0,
-    initialize: '',
-    finalize: '',
-    libs: [],
-    wires: [wires],
-    x: 300,
-    y: 100,
-  };
+  return { ...functionNode(id, func, wires, 'tab'), x: 300, y: 100 };
 }
 
 function flows(simUrl) {

@@ -97,4 +97,4 @@ function integrationFlows({ collector, config, prefix = '/it' }) {
   return nodes.map((n, i) => (n.type === 'tab' || n.type === 'pbx-config' ? n : { x: 100 + (i % 6) * 160, y: 40 + i * 20, ...n }));
 }
 
-module.exports = { integrationFlows };
+module.exports = { integrationFlows, fn, post, wrapOutput, unpackRequest, wrapError };

@@ -3,6 +3,7 @@
 // every output, error and status posted to a collector; a simulator whose credentials (and the
 // tokens it issues) are long distinctive values, so a leak scan can look for them anywhere.
 const { Simulator, ThreeCxSimulator, VoipNowSimulator, CloudCallCenterSimulator } = require('../../dist/simulator');
+const { fn, post, wrapOutput, unpackRequest, wrapError } = require('./flows');
 
 /** Short labels used in node ids and URLs. */
 const LABELS = { '3cx-webapi': 'tcx', voipnow: 'vn', 'cloud-callcenter': 'cc' };
@@ -31,11 +32,6 @@ async function startSecretSimulator(secrets, { stepMs = 10, talkMs = 100 } = {})
   return sim;
 }
 
-const wrapOutput =
-  'msg.payload = { topic: msg.topic, payload: msg.payload, raw: msg.raw, pbx: msg.pbx, status: msg.status, error: msg.error }; return msg;';
-const unpackRequest =
-  'const body = msg.payload || {}; msg.operation = body.operation; msg.query = body.query; msg.payload = body.params || {}; return msg;';
-const wrapError = 'msg.payload = { error: msg.error, pbx: msg.pbx }; msg.statusCode = 500; return msg;';
 // Function nodes run in their own realm; the http-in msg is built in Node-RED's, so its prototype is
 // the Object.prototype every package object shares.
 const probe = [
@@ -43,43 +39,6 @@ const probe = [
   'msg.payload = { objectNames: Object.getOwnPropertyNames(P).sort(), polluted: P.polluted === undefined ? null : String(P.polluted) };',
   'return msg;',
 ].join('\n');
-
-function fn(id, func, wires, z) {
-  return {
-    id,
-    type: 'function',
-    z,
-    name: id,
-    func,
-    outputs: 1,
-    timeout: 0,
-    noerr: 0,
-    initialize: '',
-    finalize: '',
-    libs: [],
-    wires: [wires],
-  };
-}
-
-function post(id, url, z) {
-  return {
-    id,
-    type: 'http request',
-    z,
-    method: 'POST',
-    ret: 'txt',
-    paytoqs: 'ignore',
-    url,
-    tls: '',
-    persist: true,
-    proxy: '',
-    insecureHTTPParser: false,
-    authType: '',
-    senderr: false,
-    headers: [],
-    wires: [],
-  };
-}
 
 function httpIn(id, url, method, wires, z) {
   return { id, type: 'http in', z, url, method, upload: false, swaggerDoc: '', wires: [wires] };
