@@ -69,4 +69,37 @@ function statusOf(node, predicate, timeoutMs = 5000) {
 
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { helper, load, webhook, webhookApp, collect, statusOf, wait };
+/** A pbx-config node `cfg` with the dialog's defaults; `props` sets provider, baseUrl, webhookPath... */
+function pbxConfig(props) {
+  return { id: 'cfg', type: 'pbx-config', name: props.provider, timeout: 2000, rejectUnauthorized: true, allowFrom: '', ...props };
+}
+
+/** Action node `n1` (on config `cfg`) → helper `out`, with a catch node → helper `caught`. */
+function actionNodes(type, props) {
+  return [
+    { id: 'n1', type, pbx: 'cfg', wires: [['out']], ...props },
+    { id: 'out', type: 'helper' },
+    { id: 'c1', type: 'catch', scope: ['n1'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+}
+
+/** pbx-event `ev` with four outputs → helpers `ringing`, `answered`, `hangup`, `recording`. */
+function eventNodes(props = {}) {
+  return [
+    {
+      id: 'ev',
+      type: 'pbx-event',
+      pbx: 'cfg',
+      events: [],
+      extension: '',
+      direction: 'any',
+      outputs: 4,
+      wires: [['ringing'], ['answered'], ['hangup'], ['recording']],
+      ...props,
+    },
+    ...['ringing', 'answered', 'hangup', 'recording'].map((id) => ({ id, type: 'helper' })),
+  ];
+}
+
+module.exports = { helper, load, webhook, webhookApp, collect, statusOf, wait, pbxConfig, actionNodes, eventNodes };

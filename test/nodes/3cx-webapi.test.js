@@ -2,38 +2,17 @@
 // The five nodes in a real Node-RED runtime (node-red-node-test-helper), 3CX WebAPI account
 // against the loopback simulator.
 const assert = require('node:assert/strict');
-const { helper, load, webhook, collect, statusOf, wait } = require('../helpers/red');
+const { helper, load, webhook, collect, statusOf, wait, pbxConfig, actionNodes, eventNodes } = require('../helpers/red');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const KEY = DEFAULT_CREDENTIALS['3cx-webapi'].accessKey;
 const SECRET = 'hook-secret-0123456789';
 const PATH = '/pbx/test-3cx';
 
-function configNode(sim, extra = {}) {
-  return {
-    id: 'cfg',
-    type: 'pbx-config',
-    name: 'sim',
-    provider: '3cx-webapi',
-    baseUrl: `${sim.url}/webapi`,
-    webhookPath: PATH,
-    timeout: 2000,
-    rejectUnauthorized: true,
-    allowFrom: '',
-    ...extra,
-  };
-}
+const configNode = (sim, extra = {}) =>
+  pbxConfig({ name: 'sim', provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, webhookPath: PATH, ...extra });
+const actionFlow = (sim, type, props, cfgExtra) => [configNode(sim, cfgExtra), ...actionNodes(type, props)];
 const creds = (extra = {}) => ({ cfg: { accessKey: KEY, webhookSecret: SECRET, ...extra } });
-
-function actionFlow(sim, type, props, cfgExtra) {
-  return [
-    configNode(sim, cfgExtra),
-    { id: 'n1', type, pbx: 'cfg', wires: [['out']], ...props },
-    { id: 'out', type: 'helper' },
-    { id: 'c1', type: 'catch', scope: ['n1'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-  ];
-}
 
 describe('nodes with a 3cx-webapi account', function () {
   this.timeout(15000);
@@ -173,26 +152,7 @@ describe('nodes with a 3cx-webapi account', function () {
   });
 
   describe('pbx-event', () => {
-    function eventFlow(sim, props = {}) {
-      return [
-        configNode(sim),
-        {
-          id: 'ev',
-          type: 'pbx-event',
-          pbx: 'cfg',
-          events: [],
-          extension: '',
-          direction: 'any',
-          outputs: 4,
-          wires: [['ringing'], ['answered'], ['hangup'], ['recording']],
-          ...props,
-        },
-        { id: 'ringing', type: 'helper' },
-        { id: 'answered', type: 'helper' },
-        { id: 'hangup', type: 'helper' },
-        { id: 'recording', type: 'helper' },
-      ];
-    }
+    const eventFlow = (sim, props = {}) => [configNode(sim), ...eventNodes(props)];
 
     it('emits a makecall as ringing, answered, hangup and recording on four outputs', async () => {
       await load(eventFlow(sim), creds());

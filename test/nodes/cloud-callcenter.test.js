@@ -3,54 +3,16 @@
 // account against the loopback simulator, whose callbacks reach the pbx-config webhook.
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { helper, load, webhook, webhookApp, collect, statusOf, wait } = require('../helpers/red');
+const { helper, load, webhook, webhookApp, collect, statusOf, wait, pbxConfig, actionNodes, eventNodes } = require('../helpers/red');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const { appId: APP_ID, appKey: APP_KEY } = DEFAULT_CREDENTIALS['cloud-callcenter'];
 const SECRET = 'cc-hook-secret-0123456789';
 const PATH = '/pbx/test-cc';
 
-const configNode = (sim, extra = {}) => ({
-  id: 'cfg',
-  type: 'pbx-config',
-  name: 'call center',
-  provider: 'cloud-callcenter',
-  baseUrl: `${sim.url}/callcenter`,
-  webhookPath: PATH,
-  timeout: 2000,
-  rejectUnauthorized: true,
-  allowFrom: '',
-  ...extra,
-});
+const configNode = (sim, extra = {}) =>
+  pbxConfig({ name: 'call center', provider: 'cloud-callcenter', baseUrl: `${sim.url}/callcenter`, webhookPath: PATH, ...extra });
 const creds = (extra = {}) => ({ cfg: { appId: APP_ID, appKey: APP_KEY, webhookSecret: SECRET, ...extra } });
-
-/** A pbx-call (or other action) node n1 → helper `out`, with a catch node → helper `caught`. */
-function actionNodes(type, props) {
-  return [
-    { id: 'n1', type, pbx: 'cfg', wires: [['out']], ...props },
-    { id: 'out', type: 'helper' },
-    { id: 'c1', type: 'catch', scope: ['n1'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-  ];
-}
-
-const eventNodes = (props = {}) => [
-  {
-    id: 'ev',
-    type: 'pbx-event',
-    pbx: 'cfg',
-    events: [],
-    extension: '',
-    direction: 'any',
-    outputs: 4,
-    wires: [['ringing'], ['answered'], ['hangup'], ['recording']],
-    ...props,
-  },
-  { id: 'ringing', type: 'helper' },
-  { id: 'answered', type: 'helper' },
-  { id: 'hangup', type: 'helper' },
-  { id: 'recording', type: 'helper' },
-];
 
 describe('nodes with a cloud-callcenter account', function () {
   this.timeout(15000);

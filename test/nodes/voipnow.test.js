@@ -3,38 +3,17 @@
 // against the loopback simulator: call control, Call Events, status and errors.
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { helper, load, webhook, webhookApp, collect } = require('../helpers/red');
+const { helper, load, webhook, webhookApp, collect, pbxConfig, actionNodes } = require('../helpers/red');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const { clientId, clientSecret } = DEFAULT_CREDENTIALS.voipnow;
 const SECRET = 'hook-secret-voipnow-0123';
 const PATH = '/pbx/test-voipnow';
 
-function configNode(sim, extra = {}) {
-  return {
-    id: 'cfg',
-    type: 'pbx-config',
-    name: 'vn',
-    provider: 'voipnow',
-    baseUrl: `${sim.url}/voipnow`,
-    webhookPath: PATH,
-    timeout: 2000,
-    rejectUnauthorized: true,
-    allowFrom: '',
-    ...extra,
-  };
-}
+const configNode = (sim, extra = {}) =>
+  pbxConfig({ name: 'vn', provider: 'voipnow', baseUrl: `${sim.url}/voipnow`, webhookPath: PATH, ...extra });
+const actionFlow = (sim, type, props) => [configNode(sim), ...actionNodes(type, props)];
 const creds = (extra = {}) => ({ cfg: { clientId, clientSecret, webhookSecret: SECRET, ...extra } });
-
-function actionFlow(sim, type, props) {
-  return [
-    configNode(sim),
-    { id: 'n1', type, pbx: 'cfg', wires: [['out']], ...props },
-    { id: 'out', type: 'helper' },
-    { id: 'c1', type: 'catch', scope: ['n1'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-  ];
-}
 
 describe('nodes with a voipnow account', function () {
   this.timeout(15000);
