@@ -32,12 +32,20 @@ export interface Directory {
   entries: DirectoryEntry[];
 }
 
+/** What an account remembers of the webhooks it saw; handed on when its config node is redeployed. */
+export interface AccountMemory {
+  duplicates: DuplicateFilter;
+  tracker: CallTracker;
+}
+
 export interface AccountOptions {
   settings: AccountSettings;
   definition: ProviderDefinition;
   log: Logger;
   tracker?: CallTrackerOptions;
   retryDelaysMs?: number[];
+  /** The memory of the account this one replaces (same config node, same provider). */
+  memory?: AccountMemory;
 }
 
 /**
@@ -50,15 +58,17 @@ export class Account {
   readonly tracker: CallTracker;
   private readonly http: HttpClient;
   private readonly adapter: ProviderAdapter;
-  private readonly duplicates = new DuplicateFilter();
+  private readonly duplicates: DuplicateFilter;
   private readonly listeners = new Set<EventListener>();
   /** Bad payloads from a sender that knows the secret: warned about, but not one line each. */
   private readonly warnInvalid: (message: string) => void;
+  /** Failures inside the pipeline itself (a bug, never the sender's fault): logged, counted, survived. */
+  private readonly warnFailure: (message: string) => void;
   private readonly healthListeners = new Set<HealthListener>();
   private health: AccountHealth = 'ok';
   private readonly log: Logger;
   /** Deliveries accepted, duplicates dropped, payloads ignored: for status and tests. */
-  readonly counters = { delivered: 0, duplicates: 0, ignored: 0, invalid: 0, events: 0 };
+  readonly counters = { delivered: 0, duplicates: 0, ignored: 0, invalid: 0, events: 0, failed: 0 };
 
   constructor(options: AccountOptions) {
     const { settings, definition } = options;
@@ -69,7 +79,9 @@ export class Account {
       warn: (m) => options.log.warn(this.redactor.redact(m)),
     };
     this.warnInvalid = rateLimited((m) => this.log.warn(m));
-    this.tracker = new CallTracker(options.tracker);
+    this.warnFailure = rateLimited((m) => this.log.warn(m));
+    this.duplicates = options.memory?.duplicates ?? new DuplicateFilter();
+    this.tracker = options.memory?.tracker ?? new CallTracker(options.tracker);
     this.http = new HttpClient({
       baseUrl: settings.baseUrl,
       timeout: settings.timeout,
@@ -161,8 +173,24 @@ export class Account {
     return () => this.listeners.delete(listener);
   }
 
-  /** One accepted webhook delivery (already answered 200). Never throws. */
+  get memory(): AccountMemory {
+    return { duplicates: this.duplicates, tracker: this.tracker };
+  }
+
+  /**
+   * One accepted webhook delivery. Never throws: whatever fails in the normalizer, the tracker or
+   * a listener is logged (rate-limited) and counted, and the next delivery goes on as usual.
+   */
   deliver(input: WebhookInput, fingerprint: string): void {
+    try {
+      this.process(input, fingerprint);
+    } catch (err) {
+      this.counters.failed++;
+      this.warnFailure(`webhook delivery failed: ${describeError(err)}`);
+    }
+  }
+
+  private process(input: WebhookInput, fingerprint: string): void {
     this.counters.delivered++;
     if (this.duplicates.isDuplicate(fingerprint)) {
       this.counters.duplicates++;
@@ -173,9 +201,9 @@ export class Account {
     try {
       events = this.definition.normalizeWebhook(input);
     } catch (err) {
+      if (!(err instanceof WebhookPayloadError)) throw err;
       this.counters.invalid++;
-      const why = err instanceof WebhookPayloadError ? err.message : `normalizer failed: ${String(err)}`;
-      this.warnInvalid(`webhook ignored: ${why}`);
+      this.warnInvalid(`webhook ignored: ${err.message}`);
       return;
     }
     if (events.length === 0) {
@@ -185,16 +213,34 @@ export class Account {
     }
     const raw = rawPayloadOf(input);
     for (const event of events) {
-      const tracked = this.tracker.apply(event);
+      let tracked: CallEvent;
+      try {
+        tracked = this.tracker.apply(event);
+      } catch (err) {
+        this.counters.failed++;
+        this.warnFailure(`call tracking failed: ${describeError(err)}`);
+        continue;
+      }
       this.counters.events++;
       for (const listener of this.listeners) {
         try {
           listener(tracked, raw);
         } catch (err) {
-          this.log.warn(`event listener failed: ${String(err)}`);
+          this.counters.failed++;
+          this.warnFailure(`event listener failed: ${describeError(err)}`);
         }
       }
     }
+  }
+
+  /**
+   * Its config node closed for a redeploy: what that node's users had begun (requests, retries,
+   * token requests) ends; the account and everything it remembers stays for the node's successor.
+   */
+  suspend(): void {
+    this.http.interrupt();
+    this.listeners.clear();
+    this.healthListeners.clear();
   }
 
   close(): void {
@@ -202,7 +248,14 @@ export class Account {
     this.http.close();
     this.listeners.clear();
     this.healthListeners.clear();
-    this.tracker.clear();
+  }
+}
+
+function describeError(err: unknown): string {
+  try {
+    return err instanceof Error ? err.message : String(err);
+  } catch {
+    return 'unprintable error';
   }
 }
 

@@ -61,6 +61,8 @@ export class HttpClient {
   private readonly retryDelaysMs: number[];
   /** Set by `close`: nothing is sent any more, requests in flight are aborted, backoff waits end. */
   private closed = false;
+  /** Bumped by `interrupt`: a request begun before it is not retried or answered any more. */
+  private generation = 0;
   private readonly inFlight = new Set<AbortController>();
   private readonly waking = new Set<() => void>();
   readonly baseUrl: string;
@@ -95,14 +97,16 @@ export class HttpClient {
     }
     const attempts = req.retry && !req.stateChanging ? this.retryDelaysMs.length + 1 : 1;
     let lastError: PbxError | undefined;
+    const generation = this.generation;
+    const cutOff = () => this.closed || generation !== this.generation;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await this.pause(jitter(this.retryDelaysMs[attempt - 1]));
-      if (this.closed) throw this.closedError(req, false);
+      if (cutOff()) throw this.closedError(req, false);
       let response: HttpResponse;
       try {
         response = await this.once(req);
       } catch (err) {
-        const failure = this.transportError(req, err);
+        const failure = cutOff() ? this.closedError(req, true) : this.transportError(req, err);
         if (!failure.retryable) throw failure;
         lastError = failure;
         continue;
@@ -130,6 +134,15 @@ export class HttpClient {
    */
   close(): void {
     this.closed = true;
+    this.interrupt();
+  }
+
+  /**
+   * Ends what the closed nodes had begun (requests in flight, retries and token requests waiting)
+   * and drops the idle sockets, but stays usable: the account outlives a redeploy of its node.
+   */
+  interrupt(): void {
+    this.generation++;
     for (const controller of this.inFlight) controller.abort();
     for (const wake of this.waking) wake();
     this.agents.http.destroy();
@@ -197,7 +210,6 @@ export class HttpClient {
   }
 
   private transportError(req: HttpRequest, err: unknown): PbxError & { retryable: boolean } {
-    if (this.closed) return this.closedError(req, true);
     const e = err as { code?: string; message?: string };
     const code = e.code ?? '';
     const where = `${req.method} ${this.describe(req.path)}`;

@@ -11,6 +11,8 @@ export const WEBHOOK_BODY_LIMIT = 64 * 1024;
  * it next (Node-RED's message cloning, JSON.stringify in a flow), so it is answered 400.
  */
 export const WEBHOOK_MAX_DEPTH = 32;
+/** What a 503 tells the PBX to wait before delivering again. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** What the router needs of an Express request (Node-RED's httpNode is an Express app). */
 export interface RouterRequest extends IncomingMessage {
@@ -32,11 +34,17 @@ export interface WebhookEndpointOptions {
   secret?: string;
   /** Comma-separated IPs and CIDRs; empty = any address. */
   allowFrom?: string;
-  /** Called after the reply was sent, once per accepted request. */
-  onDelivery(input: WebhookInput, fingerprint: string): void;
+  /**
+   * Called once per request that passed every check. It must answer through `reply` exactly once:
+   * 200 once the delivery is taken (before flow processing), 503 when it cannot be taken now.
+   */
+  onDelivery(input: WebhookInput, fingerprint: string, reply: DeliveryReply): void;
   /** Called for every rejected request (already answered), for a rate-limited warning. */
   onRejected(status: number, reason: string, remoteAddress: string): void;
 }
+
+/** Answers an accepted webhook request: 200 taken, 503 try again later. Later calls are ignored. */
+export type DeliveryReply = (status: 200 | 503) => void;
 
 interface Endpoint extends WebhookEndpointOptions {
   allow: BlockList | null;
@@ -139,8 +147,6 @@ export class WebhookRouter {
         body = parsed.body;
       }
       if (body !== undefined && typeof body !== 'string' && !isPlainRecord(body)) return reject(400, 'body is not an object');
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('OK');
       const input: WebhookInput = {
         method: method as 'GET' | 'POST',
         query: parseForm(rawQuery),
@@ -149,7 +155,28 @@ export class WebhookRouter {
         receivedAt: new Date(),
       };
       const fingerprint = `${method}\n${rawQuery}\n${bodyText}`;
-      setImmediate(() => endpoint.onDelivery(input, fingerprint));
+      let replied = false;
+      const reply: DeliveryReply = (status) => {
+        if (replied) return;
+        replied = true;
+        if (status === 200) {
+          res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end('OK');
+        } else {
+          res.writeHead(503, {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'Retry-After': String(RETRY_AFTER_SECONDS),
+            Connection: 'close',
+          });
+          res.end('Service Unavailable');
+        }
+      };
+      try {
+        endpoint.onDelivery(input, fingerprint, reply);
+      } catch {
+        // The endpoint guards its own pipeline; this is the last line that keeps a request from crashing Node-RED.
+        reply(200);
+      }
     });
   }
 }

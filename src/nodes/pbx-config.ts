@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Account, DIRECTORY_KINDS, type DirectoryKind } from '../core/account';
+import { AccountKeeper } from '../core/account-keeper';
 import { PbxError, Redactor } from '../core/errors';
 import { rateLimited } from '../core/rate-limit';
 import type { AccountSettings, PbxCredentials } from '../core/types';
 import { normalizePath, routerFor, validateAllowList, type Middleware } from '../core/webhook-router';
+import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
 import { t } from './i18n';
 import type { AdminRequest, AdminResponse, Node, NodeAPI, NodeDef } from './red';
@@ -35,39 +37,32 @@ export default function register(RED: NodeAPI): void {
     node.webhookPath = normalizePath(String(def.webhookPath || `/pbx/${node.id}`));
     const credentials = (node.credentials ?? {}) as PbxCredentials;
     const redactor = new Redactor(Object.values(credentials));
-    let removeRoute: (() => void) | undefined;
+    const keeper = keeperFor(RED);
 
     try {
       const definition = providerOf(node.provider);
       if (!definition) throw new Error(t(RED, 'errors.unknown-provider', { provider: node.provider }));
       const settings = settingsOf(def, credentials);
-      validateAllowList(String(def.allowFrom ?? ''));
-      node.account = new Account({
-        settings,
-        definition,
+      const allowFrom = String(def.allowFrom ?? '');
+      validateAllowList(allowFrom);
+      if (!RED.httpNode) node.warn(t(RED, 'warn.no-http-node'));
+      const rejections = rateLimited((m) => node.warn(redactor.redact(m)));
+      node.account = keeper.attach(node.id, {
+        settingsKey: createHash('sha256').update(JSON.stringify(settings)).digest('base64'),
+        provider: definition.id,
+        create: (memory, log) => new Account({ settings, definition, log, memory }),
+        route: RED.httpNode ? { path: node.webhookPath, secret: credentials.webhookSecret || undefined, allowFrom } : undefined,
+        onRejected: (status, reason, remote) => rejections(`${t(RED, 'warn.webhook-rejected')} ${status} (${reason}) from ${remote}`),
         log: { debug: (m) => node.debug(m), warn: (m) => node.warn(m) },
       });
-      const account = node.account;
-      if (RED.httpNode) {
-        const rejections = rateLimited((m) => node.warn(redactor.redact(m)));
-        removeRoute = routerFor(RED.httpNode, httpNodeMiddleware(RED)).register({
-          path: node.webhookPath,
-          secret: credentials.webhookSecret || undefined,
-          allowFrom: String(def.allowFrom ?? ''),
-          onDelivery: (input, fingerprint) => account.deliver(input, fingerprint),
-          onRejected: (status, reason, remote) => rejections(`${t(RED, 'warn.webhook-rejected')} ${status} (${reason}) from ${remote}`),
-        });
-      } else {
-        node.warn(t(RED, 'warn.no-http-node'));
-      }
     } catch (err) {
       node.configError = redactor.redact(err instanceof Error ? err.message : String(err));
       node.error(node.configError);
     }
 
-    node.on('close', (_removed, done) => {
-      removeRoute?.();
-      node.account?.close();
+    node.on('close', (removed, done) => {
+      // A redeploy keeps the account for this node's successor (same id); a removal ends it.
+      keeper.detach(node.id, removed === true);
       node.account = undefined;
       done();
     });
@@ -105,6 +100,19 @@ export default function register(RED: NodeAPI): void {
   RED.httpAdmin.post('/pbx-config/directory', RED.auth.needsPermission('pbx-config.write'), (req, res) => {
     void dialogDirectory(RED, req, res);
   });
+}
+
+const keepers = new WeakMap<object, AccountKeeper>();
+
+/** One keeper per Node-RED runtime (per HTTP app the webhooks are served on). */
+function keeperFor(RED: NodeAPI): AccountKeeper {
+  const key = RED.httpNode ?? RED;
+  let keeper = keepers.get(key);
+  if (!keeper) {
+    keeper = new AccountKeeper(RED.httpNode ? routerFor(RED.httpNode, httpNodeMiddleware(RED)) : undefined, flowGate(RED.events));
+    keepers.set(key, keeper);
+  }
+  return keeper;
 }
 
 function settingsOf(def: NodeDef, credentials: PbxCredentials): AccountSettings {

@@ -1,3 +1,4 @@
+import type { RuntimeEvents } from './flow-gate';
 /**
  * The slice of the Node-RED runtime API these nodes use. Node-RED ships no types of its own;
  * declaring only what is used keeps the compiler honest about it.
@@ -77,6 +78,8 @@ export interface NodeAPI {
   };
   settings: Record<string, unknown>;
   httpNode?: MountableApp;
+  /** Node-RED's runtime events (`flows:stopping`, `flows:started`, ...). */
+  events?: RuntimeEvents;
   httpAdmin: {
     get(path: string, ...handlers: Handler[]): void;
     post(path: string, ...handlers: Handler[]): void;

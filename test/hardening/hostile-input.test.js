@@ -106,7 +106,7 @@ describe('hardening: deeply nested webhook bodies are refused', () => {
       },
     ]);
     deliveries = [];
-    router.register({ path: '/hook', onDelivery: (input) => deliveries.push(input), onRejected: () => undefined });
+    router.register({ path: '/hook', onDelivery: (input, _f, reply) => (reply(200), deliveries.push(input)), onRejected: () => undefined });
     server = http.createServer((req, res) => router.handle(req, res, () => res.writeHead(404).end()));
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
   });

@@ -35,7 +35,10 @@ describe('core: webhook router', () => {
     unregister = router.register({
       path: '/pbx/abc/',
       secret: 's3cr3t-value',
-      onDelivery: (input, fingerprint) => deliveries.push({ input, fingerprint }),
+      onDelivery: (input, fingerprint, reply) => {
+        reply(200);
+        deliveries.push({ input, fingerprint });
+      },
       onRejected: (status, reason) => rejections.push({ status, reason }),
     });
     server = await startServer(router);
@@ -134,11 +137,22 @@ describe('core: webhook router', () => {
     router.register({
       path: '/pbx/abc',
       allowFrom: '10.0.0.0/8, 192.168.1.5',
-      onDelivery: () => deliveries.push(1),
+      onDelivery: (_i, _f, reply) => {
+        reply(200);
+        deliveries.push(1);
+      },
       onRejected: (s) => rejections.push(s),
     });
     assert.equal((await send(server, '/pbx/abc', { body: '{}' })).status, 401);
-    unregister = router.register({ path: '/pbx/lo', allowFrom: '127.0.0.0/8', onDelivery: () => deliveries.push(1), onRejected() {} });
+    unregister = router.register({
+      path: '/pbx/lo',
+      allowFrom: '127.0.0.0/8',
+      onDelivery: (_i, _f, reply) => {
+        reply(200);
+        deliveries.push(1);
+      },
+      onRejected() {},
+    });
     assert.equal((await send(server, '/pbx/lo', { body: '{}' })).status, 200);
     assert.throws(() => router.register({ path: '/pbx/bad', allowFrom: 'not-an-ip', onDelivery() {}, onRejected() {} }), /not an IP/);
   });
