@@ -83,6 +83,41 @@ describe('hardening: webhooks during redeploys of a real Node-RED process', func
     },
     { ...fn('seen-fn', "msg.payload = global.get('seen') || []; return msg;", ['seen-res'], z), x: 300, y: 100 },
     { id: 'seen-res', type: 'http response', z, x: 500, y: 100, statusCode: '', headers: {}, wires: [] },
+    {
+      id: 'cfg-vn',
+      type: 'pbx-config',
+      name: `voipnow ${i}`,
+      provider: 'voipnow',
+      baseUrl: `${sim.url}/voipnow`,
+      webhookPath: '/pbx/rd-vn',
+      timeout: i >= 200 ? 2500 : 2000,
+      credentials: { clientId: secrets.voipnow.clientId, clientSecret: secrets.voipnow.clientSecret },
+    },
+    {
+      id: 'vn-in',
+      type: 'http in',
+      z,
+      x: 100,
+      y: 160,
+      url: '/h/vn-state',
+      method: 'get',
+      upload: false,
+      swaggerDoc: '',
+      wires: [['vn-st']],
+    },
+    {
+      id: 'vn-st',
+      type: 'pbx-status',
+      z,
+      x: 300,
+      y: 160,
+      pbx: 'cfg-vn',
+      query: 'extension-state',
+      extension: '0003*201',
+      extensionType: 'str',
+      wires: [['vn-res']],
+    },
+    { id: 'vn-res', type: 'http response', z, x: 500, y: 160, statusCode: '', headers: {}, wires: [] },
   ];
   const emitted = async () => (await fetch(`${nr.url}/h/seen`)).json();
 
@@ -144,5 +179,28 @@ describe('hardening: webhooks during redeploys of a real Node-RED process', func
     await wait(500);
     assert.equal((await emitted()).length, seen.length, 're-deliveries after redeploys are duplicates');
     this.test.title += ` [${accepted.length} accepted, statuses ${JSON.stringify(statuses)}]`;
+  });
+
+  it('an unchanged config node keeps its token across redeploys; a changed one asks for a new one', async () => {
+    const state = async () => {
+      const res = await fetch(`${nr.url}/h/vn-state`);
+      assert.equal(res.status, 200, await res.clone().text());
+      return res.json();
+    };
+    const voipnow = sim.provider('voipnow');
+    await nr.deploy(flows(100));
+    assert.equal((await state()).extension, '0003*201');
+    const tokens = voipnow.tokenRequests;
+    for (let i = 0; i < 5; i++) {
+      await nr.deploy(flows(100));
+      await state();
+    }
+    assert.equal(voipnow.tokenRequests, tokens, 'five unchanged redeploys, no new token');
+    await nr.deploy(flows(103)); // the 3CX config changes; the VoipNow one does not
+    await state();
+    assert.equal(voipnow.tokenRequests, tokens);
+    await nr.deploy(flows(200)); // the VoipNow config's timeout changes: a new account, a new token
+    await state();
+    assert.equal(voipnow.tokenRequests, tokens + 1);
   });
 });
