@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { PbxError, type Redactor } from './errors';
 
@@ -40,25 +41,88 @@ export interface HttpClientOptions {
   retryDelaysMs?: number[];
 }
 
+/**
+ * The largest answer read from a provider, counted after decompression; reading stops and the
+ * connection is closed as soon as an answer goes past it. The largest real answers are VoipNow
+ * presence pages (1000 entries are asked for; the API serves at most 5000, ~250–600 bytes each:
+ * 1.2–3 MB at worst) and 3CX `all.*` / `pbx.callsinfo` lists (tens to hundreds of KB).
+ */
+export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+/** setTimeout fires at once for anything longer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 /** Errors raised before any byte of the request can have reached the server. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED/;
 
-/** Joins path segments, encoding each one: `joinPath('uapi', '@me', 'a/b')` → `/uapi/%40me/a%2Fb`. */
-export function joinPath(...segments: Array<string | number>): string {
-  return '/' + segments.map((s) => encodeURIComponent(String(s))).join('/');
+/** A path segment taken from input: its name is what an error about its value talks about. */
+export interface PathParam {
+  readonly name: string;
+  readonly value: string | number;
+}
+
+export function pathParam(name: string, value: string | number): PathParam {
+  return { name, value };
 }
 
 /**
- * The one HTTP client every provider uses: per-account timeout and TLS policy (never
- * process-wide), keep-alive, retry policy per request, relative URLs only, redacted errors.
+ * Joins path segments, encoding each one: `joinPath('uapi', '@me', pathParam('callId', 'a/b'))` →
+ * `/uapi/%40me/a%2Fb`. A segment that is empty, `.` or `..` (also percent-encoded, in any case)
+ * is refused with `invalid_input` naming it: URL resolution (WHATWG, and servers) would drop it
+ * or climb one level, so the request would reach another resource (`drop` with callId `..`
+ * would hang up every call of the extension).
+ */
+export function joinPath(...segments: Array<string | number | PathParam>): string {
+  return '/' + segments.map(encodeSegment).join('/');
+}
+
+function encodeSegment(segment: string | number | PathParam): string {
+  const { name, value } = typeof segment === 'object' ? segment : { name: 'path segment', value: segment };
+  const text = String(value);
+  if (isDotOrEmpty(text)) {
+    throw new PbxError('invalid_input', `${name} must not be empty, "." or ".." (nor their percent-encoded forms) in a request path`);
+  }
+  return encodeURIComponent(text);
+}
+
+/** `''`, `.`, `..`, with dots written as `%2e` / `%2E` (or encoded again: `%252e`, ...). */
+function isDotOrEmpty(segment: string): boolean {
+  const dotted = segment.replace(/%(?:25)*2e/gi, '.');
+  return dotted === '' || dotted === '.' || dotted === '..';
+}
+
+/** The deadline of one attempt ran out (connect, send, headers and the whole body together). */
+class DeadlineExceeded extends Error {}
+
+/** The answer went past MAX_ANSWER_BYTES: reading stopped, the connection was closed. */
+class AnswerTooLarge extends Error {
+  constructor(readonly status: number) {
+    super('answer too large');
+  }
+}
+
+/**
+ * The one HTTP client every provider (and every token request) uses: per-account timeout and TLS
+ * policy (never process-wide), keep-alive, retry policy per request, relative URLs only, answers
+ * of at most MAX_ANSWER_BYTES, redacted errors.
+ *
+ * Deadlines: each attempt has a total deadline of `timeout` ms for connecting, sending, the
+ * headers and the whole body, enforced by a timer that aborts it (not by socket idle time, which
+ * a provider sending one byte a second never reaches). A state-changing request makes one attempt,
+ * so it ends within `timeout`; when the deadline hits it, it may have been sent, so it is
+ * `outcome_unknown` and never repeated. A status query (or token request) that hits it is
+ * `timeout` and is tried again after each of `retryDelaysMs` (±20% jitter), so one `send` ends
+ * within `(retryDelaysMs.length + 1) × timeout + 1.2 × Σ retryDelaysMs` — with the defaults,
+ * `3 × timeout + 1.5 s`. An action that needs several requests (a token first, a read before a
+ * transfer, several pages) is bounded by the sum of its sends.
  */
 export class HttpClient {
   private readonly axios: AxiosInstance;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly retryDelaysMs: number[];
+  private readonly timeout: number;
   /** Set by `close`: nothing is sent any more, requests in flight are aborted, backoff waits end. */
   private closed = false;
   /** Bumped by `interrupt`: a request begun before it is not retried or answered any more. */
@@ -72,6 +136,7 @@ export class HttpClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.redactor = options.redactor;
     this.retryDelaysMs = options.retryDelaysMs ?? [250, 1000];
+    this.timeout = Math.min(options.timeout, MAX_TIMER_MS);
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
       https: new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: options.rejectUnauthorized }),
@@ -79,12 +144,13 @@ export class HttpClient {
     this.axios = axios.create({
       baseURL: this.baseUrl,
       allowAbsoluteUrls: false,
-      timeout: options.timeout,
+      // The deadline is ours (see `once`): axios's timeout only watches for an idle socket.
+      timeout: 0,
       httpAgent: this.agents.http,
       httpsAgent: this.agents.https,
       maxRedirects: 0,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
+      // Read as a stream, so the size limit and the deadline apply while the body arrives.
+      responseType: 'stream',
       validateStatus: () => true,
       proxy: false,
     });
@@ -94,6 +160,9 @@ export class HttpClient {
     // '' is the base URL itself (APIs with one endpoint); anything else is a path below it.
     if (req.path !== '' && (!req.path.startsWith('/') || req.path.startsWith('//'))) {
       throw new PbxError('invalid_input', `${req.operation}: request path must be relative to the base URL`);
+    }
+    if (req.path !== '' && req.path.slice(1).split('/').some(isDotOrEmpty)) {
+      throw new PbxError('invalid_input', `${req.operation}: request path must not have an empty, "." or ".." segment`);
     }
     const attempts = req.retry && !req.stateChanging ? this.retryDelaysMs.length + 1 : 1;
     let lastError: PbxError | undefined;
@@ -175,14 +244,16 @@ export class HttpClient {
     return error;
   }
 
+  /** One attempt within the deadline: the answer read whole, or at most MAX_ANSWER_BYTES of it. */
   private async once(req: HttpRequest): Promise<HttpResponse> {
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) params[k] = String(v);
     const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(new DeadlineExceeded()), this.timeout);
     this.inFlight.add(controller);
-    let res: AxiosResponse<string>;
+    let res: AxiosResponse<Readable> | undefined;
     try {
-      res = await this.axios.request({
+      res = await this.axios.request<Readable>({
         method: req.method,
         url: req.path,
         params,
@@ -190,13 +261,19 @@ export class HttpClient {
         data: req.body,
         signal: controller.signal,
       });
+      const body = await readAtMost(res.data, res.status, declaredLength(res.headers), controller.signal);
+      const text = stripBom(body.toString('utf8'));
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+      return { status: res.status, text, data: parseJson(text), headers };
+    } catch (err) {
+      // Whatever stopped the answer, its connection is not reused.
+      (res?.request as { destroy?: () => void } | undefined)?.destroy?.();
+      throw controller.signal.reason instanceof DeadlineExceeded ? controller.signal.reason : err;
     } finally {
+      clearTimeout(deadline);
       this.inFlight.delete(controller);
     }
-    const text = typeof res.data === 'string' ? res.data : '';
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
-    return { status: res.status, text, data: parseJson(text), headers };
   }
 
   private statusError(req: HttpRequest, res: HttpResponse): PbxError {
@@ -213,9 +290,25 @@ export class HttpClient {
     const e = err as { code?: string; message?: string };
     const code = e.code ?? '';
     const where = `${req.method} ${this.describe(req.path)}`;
+    const notRepeated = 'it may or may not have taken effect and was not repeated';
     let out: PbxError;
     let retryable = req.retry && !req.stateChanging;
-    if (NOT_SENT_CODES.has(code)) {
+    if (err instanceof AnswerTooLarge) {
+      // For a state-changing request the provider did process it, and only the answer tells
+      // success from failure (3CX `result`, call-center `ret`, VoipNow error bodies): unknown,
+      // so that nobody repeats a makecall that placed a call. A status query just failed.
+      const what = `${where} sent an answer larger than ${MAX_ANSWER_BYTES} bytes (HTTP ${err.status}); reading stopped`;
+      out = req.stateChanging
+        ? new PbxError('outcome_unknown', `${req.operation}: ${what}; ${notRepeated}`, { status: err.status })
+        : new PbxError('provider_error', `${req.operation}: ${what}`, { status: err.status });
+      retryable = false;
+    } else if (err instanceof DeadlineExceeded) {
+      const what = `${where} gave no complete answer within ${this.timeout} ms`;
+      // Even a deadline hit while connecting counts as maybe sent: the client cannot tell.
+      out = req.stateChanging
+        ? new PbxError('outcome_unknown', `${req.operation}: ${what}; the request may have reached it, ${notRepeated}`)
+        : new PbxError('timeout', `${req.operation}: ${what}`);
+    } else if (NOT_SENT_CODES.has(code)) {
       out = new PbxError('unreachable', `${req.operation}: cannot reach ${where} (${code})`);
     } else if (TLS_CODE.test(code)) {
       out = new PbxError(
@@ -225,19 +318,54 @@ export class HttpClient {
       retryable = false;
     } else if (req.stateChanging) {
       const why = TIMEOUT_CODES.has(code) ? 'timed out' : `lost the connection (${code || 'no response'})`;
-      out = new PbxError(
-        'outcome_unknown',
-        `${req.operation}: ${where} ${why} after the request was sent; it may or may not have taken effect and was not repeated`,
-      );
+      out = new PbxError('outcome_unknown', `${req.operation}: ${where} ${why} after the request was sent; ${notRepeated}`);
     } else if (TIMEOUT_CODES.has(code)) {
       out = new PbxError('timeout', `${req.operation}: ${where} timed out`);
     } else {
       out = new PbxError('unreachable', `${req.operation}: ${where} failed (${code || 'network error'})`);
     }
-    const redacted = new PbxError(out.code, this.redactor.redact(out.message)) as PbxError & { retryable: boolean };
+    const redacted = new PbxError(out.code, this.redactor.redact(out.message), out.toJSON()) as PbxError & { retryable: boolean };
     redacted.retryable = retryable;
     return redacted;
   }
+}
+
+/**
+ * Reads `body` whole, or fails with AnswerTooLarge as soon as it (or its stated length) goes
+ * past MAX_ANSWER_BYTES, and with the signal's reason when it is aborted; either way the stream
+ * is destroyed, so nothing more is read.
+ */
+async function readAtMost(body: Readable, status: number, declared: number | undefined, signal: AbortSignal): Promise<Buffer> {
+  // Errors surface through the loop below; none may reach the process as an unhandled 'error'.
+  body.on('error', () => undefined);
+  const stop = () => body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  signal.addEventListener('abort', stop);
+  try {
+    if (signal.aborted) throw signal.reason;
+    if (declared !== undefined && declared > MAX_ANSWER_BYTES) throw new AnswerTooLarge(status);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_ANSWER_BYTES) throw new AnswerTooLarge(status);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size);
+  } catch (err) {
+    body.destroy();
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+function declaredLength(headers: AxiosResponse['headers']): number | undefined {
+  const value = Number(headers?.['content-length']);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 export function parseJson(text: string): unknown {

@@ -1,5 +1,5 @@
 import { PbxError } from '../../core/errors';
-import { joinPath } from '../../core/http';
+import { joinPath, pathParam } from '../../core/http';
 import { op, type ProviderAdapter, type ProviderContext } from '../../core/provider';
 import type { ActionResult, ExtensionState, ExtensionStateName, OperationName, OperationSpec, Params } from '../../core/types';
 
@@ -243,7 +243,7 @@ export class ThreeCxAdapter implements ProviderAdapter {
     if (!accessKey) throw new PbxError('auth_failed', 'no access key set in the pbx-config node');
     const res = await this.ctx.http.send({
       method: 'GET',
-      path: joinPath(accessKey, method),
+      path: joinPath(pathParam('accessKey', accessKey), method),
       query,
       operation,
       retry: !stateChanging,

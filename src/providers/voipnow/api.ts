@@ -1,16 +1,18 @@
 import { withToken, type TokenCache } from '../../core/auth';
 import { PbxError, type ErrorCode } from '../../core/errors';
-import { joinPath, type HttpMethod, type HttpResponse } from '../../core/http';
+import { joinPath, type HttpMethod, type HttpResponse, type PathParam } from '../../core/http';
 import type { ProviderContext } from '../../core/provider';
 import { createTokenCache } from './oauth';
 
 /** Marks the `@self` segment ("every extension of the user"): sent literally, not encoded. */
 export const SELF = Symbol('@self');
-export type Segment = string | typeof SELF;
+/** A fixed API word, a value from input (`pathParam('callId', id)`), or `@self`. */
+export type Segment = string | PathParam | typeof SELF;
 
 /**
  * `/uapi/{resource}/@me/{segments...}`: `@me` and `@self` are fixed API words, every other
- * segment (extensions such as `0003*210`, call ids) goes through `joinPath`.
+ * segment (extensions such as `0003*210`, call ids) goes through `joinPath`, which refuses
+ * empty and dot segments naming the parameter.
  */
 export function uapiPath(resource: 'extensions' | 'phoneCalls', ...segments: Segment[]): string {
   return `/uapi/${resource}/@me` + segments.map((s) => (s === SELF ? '/@self' : joinPath(s))).join('');

@@ -1,4 +1,5 @@
 import { PbxError } from '../../core/errors';
+import { pathParam } from '../../core/http';
 import { op, type ProviderAdapter, type ProviderContext } from '../../core/provider';
 import type { ActionResult, OperationName, OperationSpec, Params } from '../../core/types';
 import { SELF, UapiClient, uapiPath } from './api';
@@ -97,7 +98,8 @@ export class VoipNowAdapter implements ProviderAdapter {
    * `dropped: 0`. Otherwise `dropped` counts the ids the PBX lists (at least 1).
    */
   private async drop(extension: string, callId: string | undefined): Promise<ActionResult> {
-    const path = callId ? uapiPath('phoneCalls', extension, callId) : uapiPath('phoneCalls', extension);
+    const ext = pathParam('extension', extension);
+    const path = callId ? uapiPath('phoneCalls', ext, pathParam('callId', callId)) : uapiPath('phoneCalls', ext);
     const res = await this.api.send({ method: 'DELETE', path, operation: 'drop', stateChanging: true });
     const ids = res.status === 204 ? [] : idsOf(res.data);
     const payload: Json = { ok: true, operation: 'drop', extension };
@@ -117,14 +119,14 @@ export class VoipNowAdapter implements ProviderAdapter {
   private async transfer(extension: string, destination: string, callId: string | undefined): Promise<ActionResult> {
     let id = callId;
     if (!id) {
-      const res = await this.read('transfer', uapiPath('phoneCalls', extension));
+      const res = await this.read('transfer', uapiPath('phoneCalls', pathParam('extension', extension)));
       const active = res.status === 204 ? undefined : callInProgress(phoneCallsOf(res.data));
       if (!active?.callId) throw new PbxError('not_found', `transfer: extension ${extension} has no call in progress`);
       id = active.callId;
     }
     const res = await this.api.send({
       method: 'PUT',
-      path: uapiPath('phoneCalls', extension, id),
+      path: uapiPath('phoneCalls', pathParam('extension', extension), pathParam('callId', id)),
       body: { action: 'Transfer', sendCallTo: destination, transferNumber: destination },
       operation: 'transfer',
       stateChanging: true,
@@ -133,7 +135,7 @@ export class VoipNowAdapter implements ProviderAdapter {
   }
 
   private async extensionState(extension: string): Promise<ActionResult> {
-    const res = await this.read('extension-state', uapiPath('extensions', extension, 'presence'));
+    const res = await this.read('extension-state', uapiPath('extensions', pathParam('extension', extension), 'presence'));
     const entries = res.status === 204 ? [] : entriesOf(res.data);
     const entry = entries.find((e) => String((e as Json | null)?.extension ?? '') === extension) ?? entries[0];
     if (!entry) throw new PbxError('not_found', `extension-state: VoipNow has no presence for extension ${extension}`);
@@ -158,7 +160,7 @@ export class VoipNowAdapter implements ProviderAdapter {
   private async setAgent(operation: OperationName, extension: string, queue: string, status: number, word?: string): Promise<ActionResult> {
     const res = await this.api.send({
       method: 'PUT',
-      path: uapiPath('extensions', queue, 'queue', 'agents', extension),
+      path: uapiPath('extensions', pathParam('queue', queue), 'queue', 'agents', pathParam('extension', extension)),
       body: { status },
       operation,
       stateChanging: true,
