@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -56,6 +57,20 @@ const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED/;
+
+/** How many of its requests' `timeout`s one action may take in all: a token, a refresh, pages, retries. */
+export const ACTION_DEADLINE_TIMEOUTS = 3;
+
+const actionDeadline = new AsyncLocalStorage<number>();
+
+/**
+ * Runs one action under a total deadline (`deadlineMs` from now): every request it sends, however
+ * many (a token first, a refresh after a 401, a read before a transfer, pages, retries), ends by
+ * then; a request that would begin after it is not sent (`timeout`).
+ */
+export function withActionDeadline<T>(deadlineMs: number, work: () => Promise<T>): Promise<T> {
+  return actionDeadline.run(Date.now() + deadlineMs, work);
+}
 
 /** A path segment taken from input: its name is what an error about its value talks about. */
 export interface PathParam {
@@ -171,6 +186,7 @@ export class HttpClient {
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await this.pause(jitter(this.retryDelaysMs[attempt - 1]));
       if (cutOff()) throw this.closedError(req, false);
+      if (this.msLeft() <= 0) throw this.deadlinePassed(req, lastError);
       let response: HttpResponse;
       try {
         response = await this.once(req);
@@ -218,6 +234,17 @@ export class HttpClient {
     this.agents.https.destroy();
   }
 
+  /** What is left of the current action's total deadline (unbounded outside an action). */
+  private msLeft(): number {
+    const at = actionDeadline.getStore();
+    return at === undefined ? Infinity : at - Date.now();
+  }
+
+  private deadlinePassed(req: HttpRequest, lastError: PbxError | undefined): PbxError {
+    const why = lastError ? ` (last attempt: ${lastError.message})` : '';
+    return new PbxError('timeout', `${req.operation}: not sent, the action's deadline passed${why}`);
+  }
+
   /** Waits `ms` between attempts; ends early when the client is closed. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -249,7 +276,7 @@ export class HttpClient {
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) params[k] = String(v);
     const controller = new AbortController();
-    const deadline = setTimeout(() => controller.abort(new DeadlineExceeded()), this.timeout);
+    const deadline = setTimeout(() => controller.abort(new DeadlineExceeded()), Math.max(1, Math.min(this.timeout, this.msLeft())));
     this.inFlight.add(controller);
     let res: AxiosResponse<Readable> | undefined;
     try {
@@ -303,7 +330,7 @@ export class HttpClient {
         : new PbxError('provider_error', `${req.operation}: ${what}`, { status: err.status });
       retryable = false;
     } else if (err instanceof DeadlineExceeded) {
-      const what = `${where} gave no complete answer within ${this.timeout} ms`;
+      const what = `${where} gave no complete answer in time (timeout ${this.timeout} ms, at most ${ACTION_DEADLINE_TIMEOUTS}× that per action)`;
       // Even a deadline hit while connecting counts as maybe sent: the client cannot tell.
       out = req.stateChanging
         ? new PbxError('outcome_unknown', `${req.operation}: ${what}; the request may have reached it, ${notRepeated}`)

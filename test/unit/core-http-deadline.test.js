@@ -102,7 +102,7 @@ describe('core: HTTP client deadline and answer size', function () {
 
         const status = await failure(acct.run(...plan.status));
         assert.equal(status.code, 'timeout', status.message);
-        assert.match(status.message, new RegExp(`no complete answer within ${DEADLINE_MS} ms`));
+        assert.match(status.message, new RegExp(`no complete answer in time \\(timeout ${DEADLINE_MS} ms`));
         assert.equal(hostile.seen(plan.isStatus).length, 3, 'a status query is tried three times, as before');
 
         const call = await failure(acct.run(...plan.makecall));
@@ -325,5 +325,47 @@ describe('core: path segments never resolve to another resource', () => {
         for (const r of sent) assert.equal(r.path, '/callcenter', operation);
       }
     });
+  });
+});
+
+describe('core: one total deadline per action', () => {
+  it('every request of an action ends by its deadline, and none begins after it', async () => {
+    const http = require('node:http');
+    const { withActionDeadline } = require('../../dist/core/http');
+    let received = 0;
+    const server = http.createServer((req, res) => {
+      received++;
+      setTimeout(() => res.end('{"ok":true}'), 150);
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const client = new HttpClient({
+      baseUrl: `http://127.0.0.1:${server.address().port}`,
+      timeout: 300,
+      rejectUnauthorized: true,
+      redactor: new Redactor([]),
+      retryDelaysMs: [],
+    });
+    const get = () => client.send({ method: 'GET', path: '/page', operation: 'extensions', retry: true, stateChanging: false });
+    try {
+      const outcomes = await withActionDeadline(400, async () => {
+        const out = [];
+        for (let i = 0; i < 5; i++) {
+          try {
+            await get();
+            out.push('ok');
+          } catch (err) {
+            out.push(err.code);
+          }
+        }
+        return out;
+      });
+      // 150 ms each: two answered, the third cut at the deadline, the last two never sent.
+      assert.deepEqual(outcomes, ['ok', 'ok', 'timeout', 'timeout', 'timeout']);
+      assert.equal(received, 3);
+      assert.equal(await get().then(() => 'ok'), 'ok', 'outside an action only the per-request timeout applies');
+    } finally {
+      client.close();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
