@@ -1,4 +1,5 @@
 import { isPbxError, PbxError } from '../core/errors';
+import { ownProperty } from '../core/lookup';
 import { NODE_PARAMS } from '../core/provider';
 import type { NodeKind, ParamName, Params } from '../core/types';
 import { t } from './i18n';
@@ -16,18 +17,30 @@ export function operationProperty(kind: NodeKind): 'query' | 'operation' {
 }
 
 /**
- * Resolves each parameter's TypedInput; an empty `str` setting reads `msg.payload.<param>`.
- * Values come out as strings; anything that cannot be one is `invalid_input`.
+ * Longest parameter value accepted, in characters (UTF-16 code units). Every parameter is an
+ * identifier: a phone number (E.164: at most 15 digits), an extension, a queue or group name, a
+ * call id or UUID, a SIP URI (a user part and a domain of at most 253 characters), a `reference`.
+ * 1024 holds any of these with room to spare; a longer value is a mistake (a whole payload or
+ * file passed as a parameter) or an attack, and would only travel into a provider's URL or form.
+ */
+export const MAX_PARAM_LENGTH = 1024;
+
+/** Unicode control characters (C0, DEL, C1): a value holding one could split a header, URL or log line. */
+const CONTROL_CHARACTERS = /\p{Cc}/u;
+
+/**
+ * Resolves each parameter's TypedInput; an empty `str` setting reads `msg.payload.<param>` (an
+ * own property: nothing inherited). Values come out as trimmed strings; anything that cannot be
+ * one, is longer than MAX_PARAM_LENGTH or holds a control character is `invalid_input`.
  */
 export async function resolveParams(RED: NodeAPI, node: Node, def: NodeDef, kind: NodeKind, msg: NodeMessage): Promise<Params> {
   const params: Params = {};
-  const payload = msg.payload && typeof msg.payload === 'object' ? (msg.payload as Record<string, unknown>) : {};
   for (const name of NODE_PARAMS[kind]) {
     const value = def[name];
     const type = String(def[`${name}Type`] ?? 'str');
     let resolved: unknown;
     if (value === undefined || value === '' || value === null) {
-      resolved = payload[name];
+      resolved = ownProperty(msg.payload, name);
     } else {
       resolved = await evaluate(RED, node, value, type, msg);
     }
@@ -48,9 +61,24 @@ function evaluate(RED: NodeAPI, node: Node, value: unknown, type: string, msg: N
 
 function asParam(name: ParamName, value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'string') return value.trim() || undefined;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return checkedText(name, value.trim()) || undefined;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new PbxError('invalid_input', `${name} must be a finite number`);
+    return String(value);
+  }
+  if (typeof value === 'boolean') return String(value);
   throw new PbxError('invalid_input', `${name} must be text or a number, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+}
+
+/**
+ * `text` when it is short enough and free of control characters, else `invalid_input` naming
+ * `what` (never quoting the value: it may be huge or hold a line break). Parameters are trimmed
+ * first, so the trailing newline a template node leaves is not an error; one inside is.
+ */
+function checkedText(what: string, text: string): string {
+  if (text.length > MAX_PARAM_LENGTH) throw new PbxError('invalid_input', `${what} is longer than ${MAX_PARAM_LENGTH} characters`);
+  if (CONTROL_CHARACTERS.test(text)) throw new PbxError('invalid_input', `${what} contains control characters`);
+  return text;
 }
 
 /**
@@ -89,14 +117,15 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
           const e = isPbxError(err) ? err : new PbxError('provider_error', String(err));
           const details = e.toJSON();
           msg.pbx = { provider: node.pbx?.provider, operation: details.operation, error: details };
-          status.set({ fill: 'red', shape: 'ring', text: e.code });
+          status.set({ fill: 'red', shape: 'ring', text: String(e.code) });
           done(e);
         },
       );
     });
 
     async function handle(msg: NodeMessage): Promise<void> {
-      const operation = configured || (typeof msg[opProperty] === 'string' ? String(msg[opProperty]) : '');
+      const requested = ownProperty(msg, opProperty);
+      const operation = configured || (typeof requested === 'string' ? checkedText(opProperty, requested) : '');
       const account = node.pbx?.account;
       if (!account) {
         throw new PbxError('invalid_input', node.pbx?.configError ?? t(RED, 'errors.no-config'), { operation });

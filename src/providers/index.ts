@@ -1,3 +1,4 @@
+import { ownProperty } from '../core/lookup';
 import type { ProviderDefinition } from '../core/provider';
 import type { ProviderId } from '../core/types';
 import { threeCxWebApi } from './3cx-webapi';
@@ -12,5 +13,5 @@ export const PROVIDERS: Partial<Record<ProviderId, ProviderDefinition>> = {
 };
 
 export function providerOf(id: string): ProviderDefinition | undefined {
-  return Object.prototype.hasOwnProperty.call(PROVIDERS, id) ? PROVIDERS[id as ProviderId] : undefined;
+  return ownProperty(PROVIDERS, id);
 }

@@ -1,3 +1,4 @@
+import { lookupTable, ownProperty } from '../core/lookup';
 import { GET_SCHEME_EVENT, THREE_CX_SCENARIOS, type ThreeCxStep } from './3cx-scenarios';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
@@ -42,11 +43,13 @@ interface ActiveCall {
 
 const EXTENSIONS = ['100', '101', '102', '110', '111', '112', '113', '114', '115', '117', '120', '201', '202', '203', '204', '301'];
 const REGISTERED = ['100', '110', '112', '115', '117', '120', '202', '204'];
-const QUEUES: Record<string, string[]> = { '820': ['201', '202', '203', '204'], '807': ['117', '204'] };
-const RING_GROUPS: Record<string, string[]> = { '860': ['114', '112'], '861': ['117', '204'] };
+const QUEUES = lookupTable({ '820': ['201', '202', '203', '204'], '807': ['117', '204'] });
+const RING_GROUPS = lookupTable({ '860': ['114', '112'], '861': ['117', '204'] });
 const IVRS = ['800', '801'];
 const LINES = ['10000', '10001'];
-const USER_GROUPS: Record<string, string[]> = { __DEFAULT__: EXTENSIONS, Sales: ['117', '204'], Support: ['201', '202', '203'] };
+const USER_GROUPS = lookupTable({ __DEFAULT__: EXTENSIONS, Sales: ['117', '204'], Support: ['201', '202', '203'] });
+/** `ext.options.set` `recording` → the extension's record type. */
+const RECORD_TYPES = lookupTable<Extension['recordType']>({ ALL: 'All', EXTERNAL: 'External', OFF: 'Off' });
 
 /**
  * The 3CX WebAPI add-on on loopback: `GET /webapi/{accessKey}/{method}` with the documented
@@ -92,7 +95,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
       });
     }
     this.queueLogins.clear();
-    for (const [q, members] of Object.entries(QUEUES)) this.queueLogins.set(q, new Set(members.filter((m) => REGISTERED.includes(m))));
+    for (const [q, members] of QUEUES) this.queueLogins.set(q, new Set(members.filter((m) => REGISTERED.includes(m))));
   }
 
   scenarios(): string[] {
@@ -185,15 +188,15 @@ export class ThreeCxSimulator implements ProviderSimulator {
       case 'all.registered':
         return ok({ nums: [...this.extensions.values()].filter((e) => e.registered).map((e) => e.num) });
       case 'all.group':
-        return ok({ nums: Object.keys(RING_GROUPS) });
+        return ok({ nums: [...RING_GROUPS.keys()] });
       case 'all.queue':
-        return ok({ nums: Object.keys(QUEUES) });
+        return ok({ nums: [...QUEUES.keys()] });
       case 'all.ivr':
         return ok({ nums: IVRS });
       case 'all.line':
         return ok({ nums: LINES });
       case 'all.extgroup':
-        return ok({ extGroups: Object.keys(USER_GROUPS) });
+        return ok({ extGroups: [...USER_GROUPS.keys()] });
       case 'ext.info': {
         const e = ext(q('num'));
         if (!e) return { status: 404, body: 'Extension not found' };
@@ -217,15 +220,15 @@ export class ThreeCxSimulator implements ProviderSimulator {
           status: this.statusOf(e.num),
           fwdName: e.fwd,
           qGlobalStatus: e.queueGlobal,
-          qStatus: Object.keys(QUEUES)
-            .filter((qn) => QUEUES[qn].includes(e.num))
-            .map((qn) => ({ num: qn, status: this.queueLogins.get(qn)!.has(e.num) })),
+          qStatus: [...QUEUES]
+            .filter(([, members]) => members.includes(e.num))
+            .map(([qn]) => ({ num: qn, status: this.queueLogins.get(qn)!.has(e.num) })),
         });
       }
       case 'queue.members':
       case 'queue.free':
       case 'queue.talk': {
-        const members = QUEUES[q('num')];
+        const members = QUEUES.get(q('num'));
         if (!members) return { status: 404, body: 'Queue not found' };
         const rows = members
           .map((num) => ({ num, name: ext(num)!.name, lastname: '', loggedIn: this.loggedIn(q('num'), num) }))
@@ -237,19 +240,19 @@ export class ThreeCxSimulator implements ProviderSimulator {
         return ok({ count: rows.length, members: rows });
       }
       case 'queue.isfree': {
-        const members = QUEUES[q('num')];
+        const members = QUEUES.get(q('num'));
         if (!members) return { status: 404, body: 'Queue not found' };
         return ok({ result: members.some((m) => this.loggedIn(q('num'), m) && this.statusOf(m) === 'Free') });
       }
       case 'group.members':
       case 'group.free': {
-        const members = RING_GROUPS[q('num')];
+        const members = RING_GROUPS.get(q('num'));
         if (!members) return { status: 404, body: 'Ring group not found' };
         const rows = method === 'group.members' ? members : members.filter((m) => ext(m)!.registered && this.statusOf(m) === 'Free');
         return ok({ count: rows.length, members: rows });
       }
       case 'extgroup.members': {
-        const members = USER_GROUPS[q('name')];
+        const members = USER_GROUPS.get(q('name'));
         if (!members) return { status: 404, body: 'User group not found' };
         return ok({ count: members.length, members });
       }
@@ -268,7 +271,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
       }
       case 'ext.queue.set': {
         const logins = this.queueLogins.get(q('queue'));
-        if (!ext(q('num')) || !logins || !QUEUES[q('queue')].includes(q('num')) || !/^(ON|OFF)$/.test(q('log')))
+        if (!ext(q('num')) || !logins || !QUEUES.get(q('queue'))?.includes(q('num')) || !/^(ON|OFF)$/.test(q('log')))
           return ok({ result: false });
         if (q('log') === 'ON') logins.add(q('num'));
         else logins.delete(q('num'));
@@ -276,7 +279,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
       }
       case 'ext.options.set': {
         const e = ext(q('num'));
-        const rec = { ALL: 'All', EXTERNAL: 'External', OFF: 'Off' }[q('recording')] as Extension['recordType'] | undefined;
+        const rec = RECORD_TYPES.get(q('recording'));
         if (!e || !/^(ON|OFF)$/.test(q('enabled')) || !/^(ON|OFF)$/.test(q('external')) || !rec) return ok({ result: false });
         e.enabled = q('enabled') === 'ON';
         e.externalCalls = q('external') === 'ON';
@@ -290,7 +293,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
 
   /** Plays a documented scenario with fresh ids; the webhook scheme may be overridden. */
   async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
-    const scenario = THREE_CX_SCENARIOS[name];
+    const scenario = ownProperty(THREE_CX_SCENARIOS, name);
     if (!scenario) throw new Error(`unknown scenario ${name}`);
     const base = this.newCallBase();
     const caller = String(options.caller ?? '05551239988');

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { lookupTable, ownProperty } from '../core/lookup';
 import { CALL_CENTER_SCENARIOS, type CallCenterScenario, type CallCenterStep } from './cloud-callcenter-scenarios';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
@@ -65,7 +66,7 @@ const ERR = {
 } as const;
 
 /** Parameters each service insists on (a missing one is `ret` 400, as PhalApi does). */
-const REQUIRED: Record<string, string[]> = {
+const REQUIRED = lookupTable<string[]>({
   'App.Sip_Auth.Login': ['appid', 'accesskey'],
   'App.Sip_Auth.Logout': [],
   'App.Sip_Extgroup.GetGroupExt': [],
@@ -77,7 +78,7 @@ const REQUIRED: Record<string, string[]> = {
   'App.Sip_Queue.SipSignIn': ['extnumber', 'queuename'],
   'App.Sip_Queue.SipSignOut': ['extnumber', 'queuename'],
   'App.Sip_Queue.SetSeatsStatus': ['settype', 'extnumber'],
-};
+});
 
 /**
  * The App.Sip_* cloud call center on loopback: multipart form-data POSTs of `service` + `token`
@@ -157,7 +158,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
   private service(f: Fields): SimReply {
     const service = f.service ?? '';
     if (!service) return envelope(400, null, 'missing parameter: service');
-    const required = REQUIRED[service];
+    const required = REQUIRED.get(service);
     if (!required) return envelope(400, null, `service ${service} does not exist`);
     const missing = required.find((name) => !f[name]);
     if (missing) return envelope(400, null, `missing parameter: ${missing}`);
@@ -483,7 +484,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
    * `extension2` (default 90240002), `caller` (external number), `destination`, `customuuid`.
    */
   async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
-    const scenario = CALL_CENTER_SCENARIOS[name];
+    const scenario = ownProperty(CALL_CENTER_SCENARIOS, name);
     if (!scenario) throw new Error(`unknown scenario ${name}`);
     const ext = String(options.extension ?? '90240001');
     const ext2 = String(options.extension2 ?? '90240002');
@@ -551,7 +552,8 @@ export function parseFormBody(body: Buffer, contentType: string): Fields | undef
   const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
   if (!m) return undefined;
   const delimiter = `--${m[1] ?? m[2]}`;
-  const out: Fields = {};
+  // Entries, not assignments: a field named `__proto__` stays a field; the first of a name counts.
+  const entries = new Map<string, string>();
   const parts = body.toString('utf8').split(delimiter);
   for (const part of parts.slice(1)) {
     if (part.startsWith('--')) break;
@@ -560,9 +562,9 @@ export function parseFormBody(body: Buffer, contentType: string): Fields | undef
     const name = /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(part.slice(0, split))?.[1];
     let value = part.slice(split + 4);
     if (value.endsWith('\r\n')) value = value.slice(0, -2);
-    if (name !== undefined && !(name in out)) out[name] = value;
+    if (name !== undefined && !entries.has(name)) entries.set(name, value);
   }
-  return out;
+  return Object.fromEntries(entries);
 }
 
 function unixNow(): number {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ownProperty } from '../core/lookup';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { VOIPNOW_SCENARIOS, type VoipNowCallStatus, type VoipNowEventType } from './voipnow-scenarios';
@@ -416,7 +417,7 @@ export class VoipNowSimulator implements ProviderSimulator {
 
   /** Plays a scenario with a fresh CallID; options: caller, did, extension, callee, scheme, eventParam. */
   async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
-    const scenario = VOIPNOW_SCENARIOS[name];
+    const scenario = ownProperty(VOIPNOW_SCENARIOS, name);
     if (!scenario) throw new Error(`unknown scenario ${name}`);
     const callId = this.newCallId();
     const extension = String(options.extension ?? `${PREFIX}210`);

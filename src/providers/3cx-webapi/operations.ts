@@ -1,5 +1,6 @@
 import { PbxError } from '../../core/errors';
 import { joinPath, pathParam } from '../../core/http';
+import { lookupTable } from '../../core/lookup';
 import { op, type ProviderAdapter, type ProviderContext } from '../../core/provider';
 import type { ActionResult, ExtensionState, ExtensionStateName, OperationName, OperationSpec, Params } from '../../core/types';
 
@@ -29,7 +30,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
 ];
 
 /** `list` kinds → WebAPI method. */
-export const LIST_METHODS: Record<string, string> = {
+export const LIST_METHODS = lookupTable({
   extensions: 'all.ext',
   registered: 'all.registered',
   queues: 'all.queue',
@@ -37,7 +38,7 @@ export const LIST_METHODS: Record<string, string> = {
   ivrs: 'all.ivr',
   lines: 'all.line',
   usergroups: 'all.extgroup',
-};
+});
 
 type Json = Record<string, unknown>;
 interface Party {
@@ -106,8 +107,8 @@ export class ThreeCxAdapter implements ProviderAdapter {
         return { payload: { queue: p.queue, free: raw.result === true || raw.result === 'true' }, raw };
       }
       case 'list': {
-        const method = LIST_METHODS[p.kind ?? ''];
-        if (!method) throw new PbxError('invalid_input', `list kind must be one of ${Object.keys(LIST_METHODS).join(', ')}`);
+        const method = LIST_METHODS.get(p.kind ?? '');
+        if (!method) throw new PbxError('invalid_input', `list kind must be one of ${[...LIST_METHODS.keys()].join(', ')}`);
         const raw = (await this.get(operation, method)) as Json;
         const items =
           method === 'all.extgroup'

@@ -1,9 +1,10 @@
 import { WebhookPayloadError } from '../../core/provider';
 import { fieldsOf, text } from '../../core/fields';
+import { lookupTable } from '../../core/lookup';
 import type { CallEvent, CallEventName, Direction, ExtensionType, Outcome, WebhookInput } from '../../core/types';
 
 /** 3CX WebAPI event names (POST and GET schemes) → normalized event and direction. */
-const EVENT_MAP: Record<string, { event: CallEventName; direction: Direction }> = {
+const EVENT_MAP = lookupTable<{ event: CallEventName; direction: Direction }>({
   ringing: { event: 'ringing', direction: 'inbound' },
   dialing: { event: 'ringing', direction: 'outbound' },
   incomingcall_started: { event: 'answered', direction: 'inbound' },
@@ -15,10 +16,10 @@ const EVENT_MAP: Record<string, { event: CallEventName; direction: Direction }> 
   incoming: { event: 'hangup', direction: 'inbound' },
   outgoing: { event: 'hangup', direction: 'outbound' },
   recording: { event: 'recording', direction: 'unknown' },
-};
+});
 
-const USER_TYPES: Record<string, ExtensionType> = { ext: 'extension', queue: 'queue', other: 'ivr' };
-const FINISH_TYPES: Record<string, Outcome> = { ok: 'answered', missed: 'missed' };
+const USER_TYPES = lookupTable<ExtensionType>({ ext: 'extension', queue: 'queue', other: 'ivr' });
+const FINISH_TYPES = lookupTable<Outcome>({ ok: 'answered', missed: 'missed' });
 
 /** Normalizes one 3CX WebAPI webhook delivery (SPEC section 5). */
 export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
@@ -29,7 +30,7 @@ export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
   const f = fieldsOf(input);
   const providerEvent = text(f.event);
   if (!providerEvent) throw new WebhookPayloadError('3CX webhook without an Event field');
-  const mapped = EVENT_MAP[providerEvent.toLowerCase()];
+  const mapped = EVENT_MAP.get(providerEvent.toLowerCase());
   if (!mapped) return [];
 
   const legId = text(f.id);
@@ -49,7 +50,7 @@ export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
     timestamp,
   };
   if (user) event.extension = user;
-  const extensionType = usertype ? (USER_TYPES[usertype] ?? 'other') : defaultExtensionType(mapped.event, user);
+  const extensionType = usertype ? (USER_TYPES.get(usertype) ?? 'other') : defaultExtensionType(mapped.event, user);
   if (extensionType) event.extensionType = extensionType;
   if (did) event.did = did;
   const party = callerId && callerId.toUpperCase() !== 'MAKECALL' ? callerId : undefined;
@@ -71,7 +72,7 @@ export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
       break;
     }
     case 'hangup': {
-      event.outcome = FINISH_TYPES[text(f.finishtype)?.toLowerCase() ?? ''] ?? 'unknown';
+      event.outcome = FINISH_TYPES.get(text(f.finishtype)?.toLowerCase() ?? '') ?? 'unknown';
       const duration = parseDuration(text(f.duration)) ?? durationFromTitle(text(f.title));
       if (duration !== undefined) event.durationSeconds = duration;
       if (text(f.transfer)?.toLowerCase() === 'true') event.legTransferred = true;

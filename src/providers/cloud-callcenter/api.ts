@@ -1,6 +1,7 @@
 import { TokenCache, withToken } from '../../core/auth';
 import { PbxError, type ErrorCode } from '../../core/errors';
 import type { HttpResponse } from '../../core/http';
+import { lookupTable } from '../../core/lookup';
 import type { ProviderContext } from '../../core/provider';
 
 /** The vendor states a token lasts 12 hours. */
@@ -11,7 +12,7 @@ const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 const TOKEN_REJECTED = new Set(['600', '1010']);
 
 /** Transport-level `ret` codes other than 200 (PhalApi envelope). */
-const RET_ERRORS: Record<string, { code: ErrorCode; what: string }> = {
+const RET_ERRORS = lookupTable<{ code: ErrorCode; what: string }>({
   '400': { code: 'invalid_input', what: 'bad request' },
   '500': { code: 'provider_error', what: 'server error' },
   '600': { code: 'auth_failed', what: 'token not valid' },
@@ -19,7 +20,7 @@ const RET_ERRORS: Record<string, { code: ErrorCode; what: string }> = {
   '602': { code: 'auth_failed', what: 'authorization expired' },
   '603': { code: 'auth_failed', what: 'module not licensed' },
   '604': { code: 'auth_failed', what: 'IP address not authorized' },
-};
+});
 
 /**
  * Business error codes (`ret` 200, `data.status` 1, `data.errors.code`). The rule: `invalid_input`
@@ -27,7 +28,7 @@ const RET_ERRORS: Record<string, { code: ErrorCode; what: string }> = {
  * `provider_error` when the PBX refused because of its current state (the same request may work
  * later), `not_found` when the extension does not exist at all.
  */
-export const BUSINESS_ERRORS: Record<string, { code: ErrorCode; what: string }> = {
+export const BUSINESS_ERRORS = lookupTable<{ code: ErrorCode; what: string }>({
   '1001': { code: 'provider_error', what: 'connect failed' },
   '1002': { code: 'provider_error', what: 'operation exception' },
   '1003': { code: 'provider_error', what: 'operation failed' },
@@ -40,7 +41,7 @@ export const BUSINESS_ERRORS: Record<string, { code: ErrorCode; what: string }> 
   '1013': { code: 'provider_error', what: 'extension disabled' },
   '1014': { code: 'provider_error', what: 'extension not registered' },
   '1015': { code: 'provider_error', what: 'extension not in a call' },
-};
+});
 
 type Json = Record<string, unknown>;
 
@@ -144,7 +145,7 @@ export function unwrap(req: Pick<ServiceCall, 'operation' | 'service'>, res: Htt
   const ret = stringOf(body.ret);
   const msg = stringOf(body.msg);
   if (ret !== '200') {
-    const known = RET_ERRORS[ret] ?? { code: 'provider_error' as ErrorCode, what: 'error' };
+    const known = RET_ERRORS.get(ret) ?? { code: 'provider_error' as ErrorCode, what: 'error' };
     const detail = msg ? `: ${msg}` : '';
     throw new PbxError(known.code, `${req.operation}: ${req.service} failed, ret ${ret} (${known.what})${detail}`, {
       status: res.status,
@@ -155,7 +156,7 @@ export function unwrap(req: Pick<ServiceCall, 'operation' | 'service'>, res: Htt
   if (isRecord(data) && data.status !== undefined && stringOf(data.status) !== '0') {
     const errors = recordOf(Array.isArray(data.errors) ? data.errors[0] : data.errors);
     const code = stringOf(errors.code) || stringOf(data.status);
-    const known = BUSINESS_ERRORS[code] ?? { code: 'provider_error' as ErrorCode, what: 'business error' };
+    const known = BUSINESS_ERRORS.get(code) ?? { code: 'provider_error' as ErrorCode, what: 'business error' };
     const reason = stringOf(errors.codemsg) || stringOf(data.desc) || msg || known.what;
     throw new PbxError(known.code, `${req.operation}: ${req.service} refused, code ${code}: ${reason}`, {
       status: res.status,

@@ -1,4 +1,5 @@
 import { PbxError } from '../../core/errors';
+import { lookupTable } from '../../core/lookup';
 import { op, type ProviderAdapter, type ProviderContext } from '../../core/provider';
 import type { ActionResult, OperationName, OperationSpec, Params } from '../../core/types';
 import { CallCenterApi, isRecord, rowsOf, stringOf } from './api';
@@ -23,7 +24,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
 ];
 
 /** SetSeatsStatus `settype`: 1 busy (agent paused), 2 idle (agent takes calls). */
-const SEAT_STATUS: Record<string, string> = { available: '2', away: '1' };
+const SEAT_STATUS = lookupTable({ available: '2', away: '1' });
 
 /** TransferCall `transfertype`: 1 to an extension, 2 to a queue. */
 export function transferTypeOf(destination: string): '1' | '2' {
@@ -106,7 +107,7 @@ export class CloudCallCenterAdapter implements ProviderAdapter {
       }
       case 'set-status': {
         const status = (p.status ?? '').toLowerCase();
-        const settype = SEAT_STATUS[status];
+        const settype = SEAT_STATUS.get(status);
         if (!settype) throw new PbxError('invalid_input', 'status must be "available" or "away"');
         const { body } = await this.change(operation, 'App.Sip_Queue.SetSeatsStatus', { settype, extnumber: ext, queuename: p.queue });
         const payload: Json = { ok: true, operation, extension: ext, status };

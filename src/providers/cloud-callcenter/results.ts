@@ -1,3 +1,4 @@
+import { lookupTable } from '../../core/lookup';
 import type { ExtensionState, ExtensionStateName } from '../../core/types';
 import { stringOf } from './api';
 
@@ -9,7 +10,7 @@ type Json = Record<string, unknown>;
  * (1212 unanswered, 1216 rejected) leaves the seat free, so it counts as idle. 1217 paused is
  * not a phone state: it is reported as `paused: true` beside the phone state (see queueAgentOf).
  */
-export const STATE_CODES: Record<string, ExtensionStateName> = {
+export const STATE_CODES = lookupTable<ExtensionStateName>({
   '1201': 'idle',
   '1202': 'ringing',
   '1203': 'busy', // off-hook
@@ -19,13 +20,14 @@ export const STATE_CODES: Record<string, ExtensionStateName> = {
   '1214': 'ringing', // receiving a call
   '1215': 'busy', // answered
   '1216': 'idle', // last offer rejected
-};
+});
 export const PAUSED_CODE = '1217';
 
 /** Words GetGroupExt uses (`state` idle/busy, `status` answer/hangup), plus the numeric codes. */
 export function stateOf(value: unknown): ExtensionStateName {
   const s = stringOf(value).toLowerCase();
-  if (STATE_CODES[s]) return STATE_CODES[s];
+  const coded = STATE_CODES.get(s);
+  if (coded) return coded;
   if (s === 'idle' || s === 'free' || s === 'hangup') return 'idle';
   if (s === 'ring' || s === 'ringing') return 'ringing';
   if (s === 'busy' || s === 'answer' || s === 'talking') return 'busy';

@@ -1,9 +1,10 @@
 import { fieldsOf, text } from '../../core/fields';
+import { lookupTable } from '../../core/lookup';
 import { WebhookPayloadError } from '../../core/provider';
 import type { CallEvent, CallEventName, Direction, Outcome, WebhookInput } from '../../core/types';
 
 /** Extension call-status callback `status` → event. */
-const STATUS_EVENTS: Record<string, CallEventName> = { ring: 'ringing', answer: 'answered', hangup: 'hangup' };
+const STATUS_EVENTS = lookupTable<CallEventName>({ ring: 'ringing', answer: 'answered', hangup: 'hangup' });
 
 /** `method` 1: one extension dialled another. */
 const METHOD_EXTENSION_TO_EXTENSION = '1';
@@ -29,7 +30,7 @@ export function normalizeCallCenterWebhook(input: WebhookInput): CallEvent[] {
 
 function callStatusEvent(f: Record<string, unknown>, callId: string, status: string, receivedAt: Date): CallEvent[] {
   const type = text(f.type)?.toLowerCase();
-  const event = STATUS_EVENTS[status];
+  const event = STATUS_EVENTS.get(status);
   if (!event || (type !== undefined && type !== 'call')) return [];
   const out: CallEvent = {
     event,

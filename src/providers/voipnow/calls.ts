@@ -1,25 +1,26 @@
+import { lookupTable } from '../../core/lookup';
 import type { Direction } from '../../core/types';
 import { entriesOf } from './presence';
 
 /** PhoneCall view `status`. */
-export const CALL_STATUSES: Readonly<Record<string, string>> = {
+export const CALL_STATUSES = lookupTable({
   '0': 'unknown',
   '1': 'off-hook',
   '2': 'trying',
   '3': 'ringing',
   '4': 'remote-ringing',
   '5': 'on-call',
-};
+});
 
 /** PhoneCall view `disposition`. */
-export const DISPOSITIONS: Readonly<Record<string, string>> = {
+export const DISPOSITIONS = lookupTable({
   '0': 'answered',
   '1': 'busy',
   '2': 'failed',
   '3': 'no-answer',
   '4': 'unknown',
   '5': 'not-allowed',
-};
+});
 
 export interface ActiveCall {
   callId: string;
@@ -44,7 +45,7 @@ export function phoneCallOf(raw: unknown): ActiveCall {
   const out: ActiveCall = {
     callId: str(call.id) || str(view.id),
     extension: str(call.extension),
-    status: CALL_STATUSES[str(view.status)] ?? 'unknown',
+    status: CALL_STATUSES.get(str(view.status)) ?? 'unknown',
     answered: truthy(view.answered),
   };
   const source = numbers(view.source);
@@ -53,7 +54,7 @@ export function phoneCallOf(raw: unknown): ActiveCall {
   if (destination) out.destination = destination;
   const direction = flowOf(view.flow);
   if (direction) out.direction = direction;
-  const disposition = DISPOSITIONS[str(view.disposition)];
+  const disposition = DISPOSITIONS.get(str(view.disposition));
   if (disposition) out.disposition = disposition;
   return out;
 }

@@ -1,18 +1,19 @@
+import { lookupTable } from '../../core/lookup';
 import type { ExtensionState, ExtensionStateName } from '../../core/types';
 
 /** Presence `status`: 0 unknown, 1 online, 2 ringing, 3 busy. */
-export const PRESENCE_STATES: Readonly<Record<string, ExtensionStateName>> = { '0': 'unknown', '1': 'idle', '2': 'ringing', '3': 'busy' };
+export const PRESENCE_STATES = lookupTable<ExtensionStateName>({ '0': 'unknown', '1': 'idle', '2': 'ringing', '3': 'busy' });
 
 export type RegistrationWord = 'registered' | 'not-needed' | 'not-registered' | 'expired' | 'unknown';
 
 /** Presence `registration`: 1 registered, 2 not needed, -1 not registered, -2 expired, 0 unknown. */
-export const REGISTRATIONS: Readonly<Record<string, RegistrationWord>> = {
+export const REGISTRATIONS = lookupTable<RegistrationWord>({
   '1': 'registered',
   '2': 'not-needed',
   '-1': 'not-registered',
   '-2': 'expired',
   '0': 'unknown',
-};
+});
 
 /** When an extension has several devices, the best one speaks for it. */
 const RANK: Record<RegistrationWord, number> = { registered: 4, 'not-needed': 3, 'not-registered': 2, expired: 2, unknown: 1 };
@@ -47,7 +48,7 @@ export function presenceOf(entry: unknown): ExtensionState {
     'unknown',
   );
   const registered = REGISTERED[registration];
-  const reported = PRESENCE_STATES[code(e.status)] ?? 'unknown';
+  const reported = PRESENCE_STATES.get(code(e.status)) ?? 'unknown';
   const state: ExtensionStateName = registered === false && reported !== 'busy' && reported !== 'ringing' ? 'offline' : reported;
   const out: ExtensionState = { extension: str(e.extension), state };
   if (registered !== undefined) out.registered = registered;
@@ -58,7 +59,7 @@ export function presenceOf(entry: unknown): ExtensionState {
 
 function deviceOf(raw: unknown): PresenceDevice {
   const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const device: PresenceDevice = { registration: REGISTRATIONS[code(r.registration)] ?? 'unknown' };
+  const device: PresenceDevice = { registration: REGISTRATIONS.get(code(r.registration)) ?? 'unknown' };
   if (str(r.agent)) device.agent = str(r.agent);
   if (str(r.expire)) device.expire = str(r.expire);
   return device;

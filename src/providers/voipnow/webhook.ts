@@ -1,4 +1,5 @@
 import { fieldsOf, text } from '../../core/fields';
+import { lookupTable } from '../../core/lookup';
 import { WebhookPayloadError } from '../../core/provider';
 import type { CallEvent, CallEventName, WebhookInput } from '../../core/types';
 
@@ -9,17 +10,17 @@ export type CallEventType = (typeof CALL_EVENT_TYPES)[number];
 type Side = 'inbound' | 'outbound';
 
 /** Event type → normalized event and the side of the call the extension is on. */
-const TYPES: Record<string, { name: string; event: CallEventName; side?: Side }> = {
+const TYPES = lookupTable<{ name: string; event: CallEventName; side?: Side }>({
   dialin: { name: 'dial-in', event: 'ringing', side: 'inbound' },
   dialout: { name: 'dial-out', event: 'ringing', side: 'outbound' },
   answerincoming: { name: 'answer-incoming', event: 'answered', side: 'inbound' },
   answeroutgoing: { name: 'answer-outgoing', event: 'answered', side: 'outbound' },
   answer: { name: 'answer', event: 'answered' },
   hangup: { name: 'hangup', event: 'hangup' },
-};
+});
 
 /** Without `?event=`: `CallStatus` CALLING is sent on dial, ANSWER / UNKNOWN on hangup. */
-const INFERRED: Record<string, CallEventName> = { CALLING: 'ringing', ANSWER: 'hangup', UNKNOWN: 'hangup' };
+const INFERRED = lookupTable<CallEventName>({ CALLING: 'ringing', ANSWER: 'hangup', UNKNOWN: 'hangup' });
 
 /** `CallFlow` values naming an internal call, should a PBX send one (the documented ones are IN / OUT). */
 const INTERNAL_FLOWS = new Set(['INTERNAL', 'LOCAL', 'INT']);
@@ -45,10 +46,10 @@ export function normalizeVoipNowWebhook(input: WebhookInput): CallEvent[] {
   let mapped: { name: string; event: CallEventName; side?: Side } | undefined;
   if (typeParam) {
     // A type this package does not map (a newer VoipNow event) is ignored, not an error.
-    mapped = TYPES[typeParam.toLowerCase().replace(/[\s_-]+/g, '')];
+    mapped = TYPES.get(typeParam.toLowerCase().replace(/[\s_-]+/g, ''));
     if (!mapped) return [];
   } else {
-    const inferred = callStatus ? INFERRED[callStatus] : undefined;
+    const inferred = callStatus ? INFERRED.get(callStatus) : undefined;
     if (inferred) mapped = { name: `inferred:${callStatus}`, event: inferred };
   }
 
