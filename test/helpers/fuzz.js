@@ -312,4 +312,4 @@ function prototypeSnapshot() {
   };
 }
 
-module.exports = { createRandom, hostileRequest, sendHostile, prototypeSnapshot, SEEDS };
+module.exports = { createRandom, hostileRequest, sendHostile, prototypeSnapshot, SEEDS, WRONG_TYPES, UNICODE, CONTENT_TYPES };
