@@ -364,7 +364,12 @@ describe('3cx-webapi webhook normalizer, driven by the vendor document', () => {
   it('ignores unknown event names and rejects payloads without Event or Id', () => {
     assert.deepEqual(normalize3cxWebhook(inputOf('post', '{"Event":"parked","Id":"1_1-0"}')), []);
     assert.throws(() => normalize3cxWebhook(inputOf('post', '{"User":"100"}')), /without an Event/);
-    assert.throws(() => normalize3cxWebhook(inputOf('post', '{"Event":"ringing","User":"100"}')), /without an Id/);
+    assert.throws(() => normalize3cxWebhook(inputOf('post', '{"Event":"ringing","User":"100"}')), /without a call Id/);
+    assert.throws(
+      () => normalize3cxWebhook(inputOf('post', '{"Event":"ringing","Id":"-1"}')),
+      /without a call Id/,
+      'a leg suffix alone names no call',
+    );
   });
 
   it('reads field names case-insensitively', () => {

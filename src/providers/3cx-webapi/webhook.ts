@@ -34,7 +34,7 @@ export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
   if (!mapped) return [];
 
   const legId = text(f.id);
-  if (!legId) throw new WebhookPayloadError(`3CX ${providerEvent} webhook without an Id`);
+  if (!legId || !callIdOf(legId)) throw new WebhookPayloadError(`3CX ${providerEvent} webhook without a call Id`);
   const user = text(f.user);
   const callerId = text(f.callerid);
   const did = text(f.did);
