@@ -27,6 +27,8 @@ export const MAX_PARAM_LENGTH = 1024;
 
 /** Unicode control characters (C0, DEL, C1): a value holding one could split a header, URL or log line. */
 const CONTROL_CHARACTERS = /\p{Cc}/u;
+/** Half of a surrogate pair alone: no text, and URL encoding throws on it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Resolves each parameter's TypedInput; an empty `str` setting reads `msg.payload.<param>` (an
@@ -78,6 +80,7 @@ function asParam(name: ParamName, value: unknown): string | undefined {
 function checkedText(what: string, text: string): string {
   if (text.length > MAX_PARAM_LENGTH) throw new PbxError('invalid_input', `${what} is longer than ${MAX_PARAM_LENGTH} characters`);
   if (CONTROL_CHARACTERS.test(text)) throw new PbxError('invalid_input', `${what} contains control characters`);
+  if (LONE_SURROGATE.test(text)) throw new PbxError('invalid_input', `${what} is not well-formed text (a lone surrogate)`);
   return text;
 }
 

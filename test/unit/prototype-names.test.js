@@ -409,6 +409,16 @@ describe('action parameters: own properties, bounded length, no control characte
     });
   }
 
+  it('rejects a lone surrogate (no text; URL encoding would throw on it), and keeps astral characters', async () => {
+    for (const value of ['117\uD800', '\uDC00117', '1\uDBFFx']) {
+      const err = await failure(fromPayload({ destination: value, extension: '117' }));
+      assert.equal(err.code, 'invalid_input');
+      assert.equal(err.message, 'destination is not well-formed text (a lone surrogate)');
+    }
+    const params = await fromPayload({ destination: 'call \u{1F4DE} 117', extension: '117' });
+    assert.equal(params.destination, 'call \u{1F4DE} 117');
+  });
+
   it('rejects numbers that are not finite', async () => {
     for (const n of [NaN, Infinity, -Infinity]) {
       const err = await failure(fromPayload({ extension: n }));
