@@ -1,6 +1,8 @@
 interface Entry<K, V> {
   key: K;
   value: V;
+  /** What the entry counts for in `totalWeight`, e.g. its estimated bytes. */
+  weight: number;
   /** Toward the oldest. */
   older?: Entry<K, V>;
   /** Toward the newest. */
@@ -12,14 +14,23 @@ interface Entry<K, V> {
  * caches on the webhook path touch and evict in O(1). A plain Map used as a queue is not O(1):
  * deleting its oldest entries leaves slots that every later iteration from the start skips again
  * until V8 rehashes, which made a full cache about ten times slower per event.
+ *
+ * Each entry may carry a weight (its estimated bytes), summed in `totalWeight`, so a cache can be
+ * bounded in bytes as well as in entries.
  */
 export class LruMap<K, V> {
   private readonly entries = new Map<K, Entry<K, V>>();
   private oldestEntry?: Entry<K, V>;
   private newestEntry?: Entry<K, V>;
+  private weightSum = 0;
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The sum of the entries' weights. */
+  get totalWeight(): number {
+    return this.weightSum;
   }
 
   /** The value, without changing the order. */
@@ -27,15 +38,22 @@ export class LruMap<K, V> {
     return this.entries.get(key)?.value;
   }
 
-  /** Sets the value and makes `key` the newest. */
-  set(key: K, value: V): void {
+  /**
+   * Sets the value and makes `key` the newest. Without `weight` an entry keeps the weight it had
+   * (a new one weighs 0).
+   */
+  set(key: K, value: V, weight?: number): void {
     let entry = this.entries.get(key);
     if (entry) {
       entry.value = value;
       this.unlink(entry);
     } else {
-      entry = { key, value };
+      entry = { key, value, weight: 0 };
       this.entries.set(key, entry);
+    }
+    if (weight !== undefined) {
+      this.weightSum += weight - entry.weight;
+      entry.weight = weight;
     }
     entry.older = this.newestEntry;
     entry.newer = undefined;
@@ -49,6 +67,7 @@ export class LruMap<K, V> {
     if (!entry) return false;
     this.unlink(entry);
     this.entries.delete(key);
+    this.weightSum -= entry.weight;
     return true;
   }
 
@@ -60,6 +79,7 @@ export class LruMap<K, V> {
   clear(): void {
     this.entries.clear();
     this.oldestEntry = this.newestEntry = undefined;
+    this.weightSum = 0;
   }
 
   private unlink(entry: Entry<K, V>): void {

@@ -4,8 +4,11 @@
 //   a. webhook ingestion: pbx-config endpoint → pbx-event vs core http in → http response
 //   b. action overhead: pbx-status round trip vs a raw axios call to the same simulator endpoint
 //   c. memory: 1,000,000 webhook events over 100,000 calls through one account
+//   d. bounds: heap after 20,000 distinct 60 KiB webhooks vs identical ones; longest event-loop
+//      block while one call receives 4,000 legs with 20 KB fields vs ordinary calls
 // Knobs: BENCH_SECONDS (ingestion seconds per path, default 10), BENCH_CONNECTIONS (50),
-// BENCH_ITERATIONS (action round trips per side, 3000), BENCH_EVENTS (1000000), BENCH_ONLY (a,b,c).
+// BENCH_ITERATIONS (action round trips per side, 3000), BENCH_EVENTS (1000000),
+// BENCH_BOUNDS_WEBHOOKS (20000), BENCH_BOUNDS_LEGS (4000), BENCH_ONLY (a,b,c,d).
 const { spawn } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
@@ -14,7 +17,7 @@ const { runLoad } = require('./load');
 const SECONDS = Number(process.env.BENCH_SECONDS) || 10;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS) || 50;
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS) || 3000;
-const ONLY = (process.env.BENCH_ONLY ?? 'a,b,c').split(',');
+const ONLY = (process.env.BENCH_ONLY ?? 'a,b,c,d').split(',');
 const TARGETS = { ingestion: 0.9, action: 1.15 };
 const log = (m) => process.stderr.write(`${m}\n`);
 
@@ -163,6 +166,60 @@ async function main() {
     );
     log(`   heap samples (MB): ${r.samples.map((s) => (s.heapUsed / 1048576).toFixed(1)).join(' ')}`);
     if (r.trackerSize > 10000) misses.push('tracker grew past its size');
+  }
+
+  if (ONLY.includes('d')) {
+    log('d. bounds (distinct 60 KiB webhooks and a 4,000-leg call through one account, in process)');
+    const out = await child([path.join(__dirname, 'bounds.js')]);
+    const r = JSON.parse(out.line);
+    const ms = (v) => `${fmt(v, 2)} ms`;
+    const { distinct: d, identical: i, ordinary: o, big: g } = r;
+    rows.push(
+      [
+        `d. heap before / after / growth, ${fmt(r.webhooks)} distinct 60 KiB webhooks`,
+        `${mb(d.before)} / ${mb(d.after)} / ${mb(d.growth)}`,
+        `${mb(i.before)} / ${mb(i.after)} / ${mb(i.growth)} (identical)`,
+        `+${mb(d.growth - i.growth)}`,
+        'bounded',
+      ],
+      [
+        'd. of which: duplicate filter (entries × heap per entry, measured alone)',
+        `${fmt(r.filter.entries)} × ${fmt(r.filter.perEntry)} B = ${mb(r.filter.entries * r.filter.perEntry)}`,
+        `keys ${fmt(r.filter.keyBytes)} B`,
+        '',
+        '',
+      ],
+      ['d. of which: call tracker (calls, estimated bytes)', `${fmt(d.trackedCalls)} calls, ${mb(d.trackedBytes)}`, '', '', '≤ 10,000'],
+      [
+        `d. longest event-loop block, one call of ${fmt(r.legs)} legs × 20 KB fields (each event's fastest of ${r.runs} runs, GC aside)`,
+        ms(g.own.max),
+        `${ms(o.own.max)} (${fmt(r.ordinaryCalls)} ordinary 10-event calls)`,
+        (g.own.max / o.own.max).toFixed(2),
+        '',
+      ],
+      [
+        'd. per event p99 / p50 (GC aside)',
+        `${ms(g.own.p99)} / ${ms(g.own.p50)}`,
+        `${ms(o.own.p99)} / ${ms(o.own.p50)}`,
+        (g.own.p99 / o.own.p99).toFixed(2),
+        '',
+      ],
+      ['d. longest GC pause during those events', ms(g.gcMax), ms(o.gcMax), (g.gcMax / o.gcMax).toFixed(2), ''],
+      [
+        'd. hangup p50, first vs last tenth of the legs',
+        `${ms(g.hangupFirstTenthP50)} vs ${ms(g.hangupLastTenthP50)}`,
+        '',
+        (g.hangupLastTenthP50 / g.hangupFirstTenthP50).toFixed(2),
+        '≈ 1',
+      ],
+      [
+        'd. summary in the last hangup (route hops, JSON)',
+        `${fmt(r.summary.hops)} hops, ${fmt(r.summary.jsonBytes)} B`,
+        '',
+        '',
+        '≤ 100 hops',
+      ],
+    );
   }
 
   process.stdout.write(`\nmachine: ${machine}\ncommand: npm run bench\n\n${table(rows)}\n`);

@@ -61,13 +61,15 @@ class NodeRedProcess {
    *                                 (default: the devDependency)
    * @param {string} [o.nodeBinary]  the Node.js binary to run it with (default: this one)
    * @param {object} [o.settings]    more settings.js entries
+   * @param {string[]} [o.nodeArgs]  Node.js options before red.js, e.g. `--max-old-space-size=128`
    */
-  constructor({ adminRoot = '/admin', userDir, nodeRedDir, nodeBinary, settings = {} } = {}) {
+  constructor({ adminRoot = '/admin', userDir, nodeRedDir, nodeBinary, settings = {}, nodeArgs = [] } = {}) {
     this.adminRoot = adminRoot;
     this.userDir = userDir ?? prepareUserDir();
     this.redJs = nodeRedDir ? path.join(nodeRedDir, 'node_modules', 'node-red', 'red.js') : NODE_RED;
     this.nodeBinary = nodeBinary ?? process.execPath;
     this.extraSettings = settings;
+    this.nodeArgs = nodeArgs;
     this.logs = [];
   }
 
@@ -97,7 +99,7 @@ class NodeRedProcess {
         ...this.extraSettings,
       })};`,
     );
-    this.child = spawn(this.nodeBinary, [this.redJs, '-u', this.userDir, '-s', settings], {
+    this.child = spawn(this.nodeBinary, [...this.nodeArgs, this.redJs, '-u', this.userDir, '-s', settings], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
     });
