@@ -18,6 +18,11 @@ export const EVENT_LIMITS = {
   urlLength: 2048,
   /** Recording URLs of one event: the first ones are kept. */
   recordingUrls: 16,
+  /**
+   * Longest talk time taken from a webhook, in seconds (31 days); a duration that is not a finite
+   * number from 0 to this is dropped, so a call's sum of legs stays a finite number.
+   */
+  durationSeconds: 31 * 24 * 3600,
 } as const;
 
 const ID_FIELDS = ['callId', 'legId', 'reference'] as const;
@@ -38,6 +43,8 @@ export function limitEvent(event: CallEvent): CallEvent {
     const value = out[key];
     if (value !== undefined) out[key] = ownCopy(value.length > EVENT_LIMITS.textLength ? cut(value, EVENT_LIMITS.textLength) : value);
   }
+  const d = out.durationSeconds;
+  if (d !== undefined && !(Number.isFinite(d) && d >= 0 && d <= EVENT_LIMITS.durationSeconds)) delete out.durationSeconds;
   if (out.recordingUrls) {
     const urls = out.recordingUrls
       .filter((u) => u.length <= EVENT_LIMITS.urlLength)

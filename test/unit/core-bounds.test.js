@@ -141,6 +141,20 @@ describe('core: event limits', () => {
     const emoji = limitEvent(event('c', 'ringing', { extension: '😀'.repeat(KB20) }));
     assert.ok(!/[\ud800-\udbff]…$/.test(emoji.extension), 'never cuts a surrogate pair in half');
   });
+
+  it('a talk time that is not a finite number from 0 to 31 days is dropped; the sum of legs stays finite', () => {
+    for (const bad of [Infinity, NaN, -1, 1e308, EVENT_LIMITS.durationSeconds + 1]) {
+      assert.equal(limitEvent(event('c', 'hangup', { durationSeconds: bad })).durationSeconds, undefined, String(bad));
+    }
+    assert.equal(limitEvent(event('c', 'hangup', { durationSeconds: 0 })).durationSeconds, 0);
+    assert.equal(limitEvent(event('c', 'hangup', { durationSeconds: 3725 })).durationSeconds, 3725);
+    const tracker = new CallTracker();
+    for (let leg = 0; leg < 300; leg++) {
+      tracker.apply(event('long', 'hangup', { legId: `long-${leg}`, durationSeconds: EVENT_LIMITS.durationSeconds, legTransferred: true }));
+    }
+    const last = tracker.apply(event('long', 'hangup', { legId: 'long-final', durationSeconds: 1e308 }));
+    assert.ok(Number.isFinite(last.call.durationSeconds));
+  });
 });
 
 describe('core: call tracker bounds', () => {
