@@ -2,7 +2,7 @@ import { CallTracker, type CallTrackerOptions } from './call-tracker';
 import { DuplicateFilter } from './duplicate-filter';
 import { PbxError, Redactor } from './errors';
 import { rateLimited } from './rate-limit';
-import { ACTION_DEADLINE_TIMEOUTS, HttpClient, withActionDeadline } from './http';
+import { HttpClient, withActionDeadline } from './http';
 import { runOperation, WebhookPayloadError, type ProviderAdapter, type ProviderDefinition } from './provider';
 import type { AccountSettings, ActionResult, CallEvent, ExtensionState, Logger, NodeKind, Params, WebhookInput } from './types';
 
@@ -67,8 +67,6 @@ export class Account {
   private readonly healthListeners = new Set<HealthListener>();
   private health: AccountHealth = 'ok';
   private readonly log: Logger;
-  /** Total deadline of one action, over all the requests it sends. */
-  private readonly actionDeadlineMs: number;
   /** Deliveries accepted, duplicates dropped, payloads ignored: for status and tests. */
   readonly counters = { delivered: 0, duplicates: 0, ignored: 0, invalid: 0, events: 0, failed: 0 };
 
@@ -84,7 +82,6 @@ export class Account {
     this.warnFailure = rateLimited((m) => this.log.warn(m));
     this.duplicates = options.memory?.duplicates ?? new DuplicateFilter();
     this.tracker = options.memory?.tracker ?? new CallTracker(options.tracker);
-    this.actionDeadlineMs = settings.timeout * ACTION_DEADLINE_TIMEOUTS;
     this.http = new HttpClient({
       baseUrl: settings.baseUrl,
       timeout: settings.timeout,
@@ -102,7 +99,7 @@ export class Account {
   async run(node: NodeKind, operation: string, params: Params): Promise<ActionResult> {
     let result: ActionResult;
     try {
-      result = await withActionDeadline(this.actionDeadlineMs, () =>
+      result = await withActionDeadline(this.http.actionDeadlineMs, () =>
         runOperation(this.definition, this.adapter, this.redactor, node, operation, params),
       );
     } catch (err) {
@@ -165,7 +162,7 @@ export class Account {
 
   async testConnection(): Promise<string> {
     try {
-      return this.redactor.redact(await withActionDeadline(this.actionDeadlineMs, () => this.adapter.testConnection()));
+      return this.redactor.redact(await withActionDeadline(this.http.actionDeadlineMs, () => this.adapter.testConnection()));
     } catch (err) {
       // Tokens the adapter obtained are in this redactor, not in the caller's.
       if (err instanceof PbxError) throw new PbxError(err.code, this.redactor.redact(err.message), err.toJSON());

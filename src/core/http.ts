@@ -58,9 +58,6 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED/;
 
-/** How many of its requests' `timeout`s one action may take in all: a token, a refresh, pages, retries. */
-export const ACTION_DEADLINE_TIMEOUTS = 3;
-
 const actionDeadline = new AsyncLocalStorage<number>();
 
 /**
@@ -186,7 +183,7 @@ export class HttpClient {
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await this.pause(jitter(this.retryDelaysMs[attempt - 1]));
       if (cutOff()) throw this.closedError(req, false);
-      if (this.msLeft() <= 0) throw this.deadlinePassed(req, lastError);
+      if (this.msLeft() <= 0) throw lastError ?? this.deadlinePassed(req);
       let response: HttpResponse;
       try {
         response = await this.once(req);
@@ -240,9 +237,18 @@ export class HttpClient {
     return at === undefined ? Infinity : at - Date.now();
   }
 
-  private deadlinePassed(req: HttpRequest, lastError: PbxError | undefined): PbxError {
-    const why = lastError ? ` (last attempt: ${lastError.message})` : '';
-    return new PbxError('timeout', `${req.operation}: not sent, the action's deadline passed${why}`);
+  private deadlinePassed(req: HttpRequest): PbxError {
+    return new PbxError('timeout', `${req.operation}: not sent, the action's deadline passed`);
+  }
+
+  /**
+   * The total deadline of one action: what one status query may take with all its retries,
+   * `(retries + 1) × timeout + 1.2 × Σ retry delays` (3 × timeout + 1.5 s by default). An action
+   * that needs several requests shares it among them.
+   */
+  get actionDeadlineMs(): number {
+    const backoff = this.retryDelaysMs.reduce((a, b) => a + b, 0) * 1.2;
+    return (this.retryDelaysMs.length + 1) * this.timeout + Math.ceil(backoff);
   }
 
   /** Waits `ms` between attempts; ends early when the client is closed. */
@@ -330,7 +336,7 @@ export class HttpClient {
         : new PbxError('provider_error', `${req.operation}: ${what}`, { status: err.status });
       retryable = false;
     } else if (err instanceof DeadlineExceeded) {
-      const what = `${where} gave no complete answer in time (timeout ${this.timeout} ms, at most ${ACTION_DEADLINE_TIMEOUTS}× that per action)`;
+      const what = `${where} gave no complete answer in time (timeout ${this.timeout} ms; ${this.actionDeadlineMs} ms per action)`;
       // Even a deadline hit while connecting counts as maybe sent: the client cannot tell.
       out = req.stateChanging
         ? new PbxError('outcome_unknown', `${req.operation}: ${what}; the request may have reached it, ${notRepeated}`)
