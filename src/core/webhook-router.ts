@@ -1,10 +1,34 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import { readBody } from './request-body';
 import { repairJson } from './tolerant-json';
 import type { WebhookInput } from './types';
 
+/**
+ * Most bytes a webhook may send: query string and body together (the query becomes part of the
+ * event too). Counted as received, chunked or not; one byte more is answered 413.
+ */
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
+/**
+ * Time from a webhook request's arrival by which its whole body must have been received. A PBX
+ * sends a few KiB at once; a client dribbling bytes would otherwise hold a connection and a
+ * buffer for Node's 300 s request timeout. Past it: 408 and the connection closed.
+ */
+export const WEBHOOK_READ_DEADLINE_MS = 10_000;
+/**
+ * Webhook bodies one endpoint receives at once. Bounds what clients that send slowly (at most
+ * 64 KiB each, each for at most the read deadline) can hold; one more is answered 503 with
+ * Retry-After, as when a delivery cannot be taken now. Deliveries are read in milliseconds, so
+ * a PBX never comes near it.
+ */
+export const WEBHOOK_MAX_OPEN_READS = 64;
+/**
+ * A rejected request's connection is closed (`Connection: close`: Node ends it once the reply
+ * is written). One still open this long after the reply (a client that does not read it) is
+ * destroyed.
+ */
+export const REJECTED_CONNECTION_GRACE_MS = 1000;
 /**
  * Deepest nesting of objects and arrays a webhook body may have. PBX payloads are two or three
  * levels deep; a body thousands of levels deep parses, but overflows the stack of whatever walks
@@ -28,6 +52,27 @@ export interface MountableApp {
   use(handler: Middleware): unknown;
 }
 
+/** The part of Node's http(s) server (Node-RED's `RED.server`) the router uses. */
+export interface RequestSource {
+  prependListener(event: 'request', listener: (req: IncomingMessage, res: ServerResponse) => void): unknown;
+}
+
+/** Where Node-RED's httpNode app is served: its server, and the httpNodeRoot it is mounted on. */
+export interface ServedAt {
+  server: RequestSource;
+  nodeRoot: string;
+}
+
+export interface WebhookLimits {
+  readDeadlineMs: number;
+  maxOpenReads: number;
+}
+
+export const DEFAULT_WEBHOOK_LIMITS: WebhookLimits = {
+  readDeadlineMs: WEBHOOK_READ_DEADLINE_MS,
+  maxOpenReads: WEBHOOK_MAX_OPEN_READS,
+};
+
 export interface WebhookEndpointOptions {
   /** Path under Node-RED's httpNodeRoot, e.g. `/pbx/3f9a`. */
   path: string;
@@ -48,6 +93,8 @@ export type DeliveryReply = (status: 200 | 503) => void;
 
 interface Endpoint extends WebhookEndpointOptions {
   allow: BlockList | null;
+  /** Bodies being received now. */
+  openReads: number;
 }
 
 export class WebhookPathConflictError extends Error {}
@@ -59,8 +106,16 @@ export class WebhookPathConflictError extends Error {}
  */
 export class WebhookRouter {
   private readonly endpoints = new Map<string, Endpoint>();
+  /** Arrival time of each request claimed where it reached the server (see `claimOn`). */
+  private readonly claimed = new WeakMap<IncomingMessage, number>();
+  private readonly limits: WebhookLimits;
 
-  constructor(private readonly middleware: Middleware[] = []) {}
+  constructor(
+    private readonly middleware: Middleware[] = [],
+    limits: Partial<WebhookLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_WEBHOOK_LIMITS, ...limits };
+  }
 
   get paths(): string[] {
     return [...this.endpoints.keys()];
@@ -70,19 +125,43 @@ export class WebhookRouter {
   register(options: WebhookEndpointOptions): () => void {
     const path = normalizePath(options.path);
     if (this.endpoints.has(path)) throw new WebhookPathConflictError(`webhook path ${path} is already used by another pbx-config`);
-    const endpoint: Endpoint = { ...options, path, allow: parseAllowList(options.allowFrom) };
+    const endpoint: Endpoint = { ...options, path, allow: parseAllowList(options.allowFrom), openReads: 0 };
     this.endpoints.set(path, endpoint);
     return () => {
       if (this.endpoints.get(path) === endpoint) this.endpoints.delete(path);
     };
   }
 
+  /**
+   * Claims this router's requests where they reach the HTTP server, before any middleware runs.
+   * Under Node-RED's default settings the admin app is mounted on '/' in front of the httpNode
+   * app, and its JSON and form body parsers (5 MB, no deadline) read every request's body before
+   * a node route sees it: a chunked body of any size up to 5 MB was parsed and could only be
+   * guessed at afterwards, and a dribbled one held for minutes. A claimed request is marked as
+   * already parsed (`req._body`, the flag body parsers skip a request on), so its body stays on
+   * the wire until the router reads it itself with its byte limit and deadline: what is sized is
+   * what was received, the same in both root layouts, and the deadline counts from here.
+   * The listener only looks at the URL: it adds no stream listener (a 'data' listener would start
+   * the stream flowing before anyone reads it), and other requests cost one map lookup.
+   */
+  claimOn(server: RequestSource, nodeRoot = '/'): void {
+    const root = normalizePath(nodeRoot);
+    server.prependListener('request', (req: RouterRequest) => {
+      if (this.endpoints.size === 0) return;
+      const url = underRoot(req.url ?? '/', root);
+      if (url === undefined || !this.match(url, req)) return;
+      req._body = true;
+      this.claimed.set(req, Date.now());
+    });
+  }
+
   readonly handle: Middleware = (req, res, next) => {
-    const match = this.match(req);
+    const match = this.match(req.url ?? '/', req);
     if (!match) return next();
+    const arrivedAt = this.claimed.get(req) ?? Date.now();
     this.runMiddleware(0, req, res, (err?: unknown) => {
       if (err) return next(err);
-      this.serve(match.endpoint, match.presentedSecret, req, res);
+      this.serve(match.endpoint, match.presentedSecret, req, res, arrivedAt);
     });
   };
 
@@ -92,9 +171,9 @@ export class WebhookRouter {
     mw(req, res, (err?: unknown) => (err ? done(err) : this.runMiddleware(i + 1, req, res, done)));
   }
 
-  private match(req: RouterRequest): { endpoint: Endpoint; presentedSecret?: string } | undefined {
+  private match(url: string, req: RouterRequest): { endpoint: Endpoint; presentedSecret?: string } | undefined {
     if (this.endpoints.size === 0) return undefined;
-    const pathname = normalizePath((req.url ?? '/').split('?')[0]);
+    const pathname = normalizePath(url.split('?')[0]);
     const header = req.headers['x-webhook-secret'];
     const headerSecret = typeof header === 'string' ? header : undefined;
     const exact = this.endpoints.get(pathname);
@@ -112,40 +191,28 @@ export class WebhookRouter {
     return { endpoint: parent, presentedSecret: segment };
   }
 
-  private serve(endpoint: Endpoint, presentedSecret: string | undefined, req: RouterRequest, res: ServerResponse): void {
+  private serve(endpoint: Endpoint, presentedSecret: string | undefined, req: RouterRequest, res: ServerResponse, arrivedAt: number): void {
     const remote = remoteAddressOf(req);
+    // Every rejection closes the connection: a client that keeps sending is not read further.
     const reject = (status: number, reason: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+      if (res.headersSent) return;
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close', ...headers });
       res.end(status === 401 ? 'Unauthorized' : reason);
+      closeSoon(req);
       endpoint.onRejected(status, reason, remote);
     };
     if (endpoint.allow && !addressAllowed(endpoint.allow, remote)) return reject(401, 'address not allowed');
     if (endpoint.secret && !secretMatches(endpoint.secret, presentedSecret)) return reject(401, 'missing or wrong secret');
     const method = req.method ?? '';
     if (method !== 'GET' && method !== 'POST') return reject(405, 'method not allowed', { Allow: 'GET, POST' });
+    const rawUrl = req.url ?? '';
+    const q = rawUrl.indexOf('?');
+    const rawQuery = q >= 0 ? rawUrl.slice(q + 1) : '';
+    const budget = WEBHOOK_BODY_LIMIT - Buffer.byteLength(rawQuery);
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > WEBHOOK_BODY_LIMIT) return reject(413, 'payload too large', { Connection: 'close' });
+    if (budget < 0 || declared > budget) return reject(413, 'payload too large');
 
-    readBody(req, (err, raw) => {
-      if (err) {
-        return err === 'too_large' ? reject(413, 'payload too large', { Connection: 'close' }) : reject(400, 'unreadable body');
-      }
-      const rawUrl = req.url ?? '';
-      const q = rawUrl.indexOf('?');
-      const rawQuery = q >= 0 ? rawUrl.slice(q + 1) : '';
-      let body: unknown;
-      let bodyText: string;
-      if (raw === undefined) {
-        // Node-RED's admin body parsers (admin root '/') already read and parsed the body.
-        body = req.body;
-        if (!withinDepth(body, WEBHOOK_MAX_DEPTH)) return reject(400, 'body nested too deeply');
-        bodyText = safeStringify(body);
-      } else {
-        bodyText = raw;
-        const parsed = parseWebhookBody(raw, String(req.headers['content-type'] ?? ''));
-        if (!parsed.ok) return reject(400, 'unparseable body');
-        body = parsed.body;
-      }
+    const deliver = (body: unknown, bodyText: string) => {
       if (body !== undefined && typeof body !== 'string' && !isPlainRecord(body)) return reject(400, 'body is not an object');
       const input: WebhookInput = {
         method: method as 'GET' | 'POST',
@@ -177,21 +244,74 @@ export class WebhookRouter {
         // The endpoint guards its own pipeline; this is the last line that keeps a request from crashing Node-RED.
         reply(200);
       }
+    };
+
+    if (req.readableEnded || (req._body === true && !this.claimed.has(req))) {
+      // A body parser outside the router read the body (Node-RED's default roots, where the router
+      // could not claim the request at the server): all that is left to size is what it parsed.
+      const body = req.body;
+      if (!withinDepth(body, WEBHOOK_MAX_DEPTH)) return reject(400, 'body nested too deeply');
+      const bodyText = safeStringify(body);
+      const received = req.headers['content-length'] !== undefined ? declared : Buffer.byteLength(bodyText);
+      if (received > budget) return reject(413, 'payload too large');
+      return deliver(body, bodyText);
+    }
+
+    if (endpoint.openReads >= this.limits.maxOpenReads) {
+      return reject(503, 'too many webhook bodies being received', { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+    }
+    endpoint.openReads++;
+    readBody(req, budget, arrivedAt + this.limits.readDeadlineMs - Date.now(), (result) => {
+      endpoint.openReads--;
+      if (!result.ok) {
+        if (result.failure === 'too_large') return reject(413, 'payload too large');
+        if (result.failure === 'timeout') return reject(408, 'body not received in time');
+        return reject(400, 'unreadable body');
+      }
+      const parsed = parseWebhookBody(result.raw, String(req.headers['content-type'] ?? ''));
+      if (!parsed.ok) return reject(400, 'unparseable body');
+      deliver(parsed.body, result.raw);
     });
   }
 }
 
 const routers = new WeakMap<object, WebhookRouter>();
 
-/** The router of one Node-RED httpNode app, mounted on first use. */
-export function routerFor(app: MountableApp, middleware: Middleware[] = []): WebhookRouter {
+/**
+ * The router of one Node-RED httpNode app, mounted on first use; with `servedAt`, it also claims
+ * its requests on Node-RED's server (see `WebhookRouter.claimOn`).
+ */
+export function routerFor(app: MountableApp, middleware: Middleware[] = [], servedAt?: ServedAt): WebhookRouter {
   let router = routers.get(app);
   if (!router) {
     router = new WebhookRouter(middleware);
     routers.set(app, router);
     app.use(router.handle);
+    if (servedAt) router.claimOn(servedAt.server, servedAt.nodeRoot);
   }
   return router;
+}
+
+/**
+ * The URL a request to the server has inside an app mounted on `root` (a normalized path), or
+ * undefined when the app does not get it. Matches as Express mounts an app: case-insensitively,
+ * on whole path segments.
+ */
+function underRoot(url: string, root: string): string | undefined {
+  if (root === '/') return url;
+  if (url.slice(0, root.length).toLowerCase() !== root.toLowerCase()) return undefined;
+  const rest = url.slice(root.length);
+  if (rest === '' || rest.startsWith('?')) return '/' + rest;
+  return rest.startsWith('/') ? rest : undefined;
+}
+
+/** Destroys a rejected request's connection if it is still open a moment after the reply. */
+function closeSoon(req: IncomingMessage): void {
+  const socket = req.socket;
+  if (!socket || socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), REJECTED_CONNECTION_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 export function normalizePath(path: string): string {
@@ -248,31 +368,6 @@ function addressAllowed(list: BlockList, address: string): boolean {
 
 function remoteAddressOf(req: RouterRequest): string {
   return req.ip ?? req.socket?.remoteAddress ?? '';
-}
-
-/** Reads the raw body up to the limit; `undefined` when a body parser already consumed it. */
-function readBody(req: RouterRequest, done: (err: 'too_large' | 'error' | null, raw?: string) => void): void {
-  if (req._body === true || req.readableEnded) return done(null, undefined);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
-  const finish = (err: 'too_large' | 'error' | null, raw?: string) => {
-    if (finished) return;
-    finished = true;
-    req.removeListener('data', onData);
-    req.removeListener('end', onEnd);
-    if (err === 'too_large') req.resume();
-    done(err, raw);
-  };
-  const onData = (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > WEBHOOK_BODY_LIMIT) return finish('too_large');
-    chunks.push(chunk);
-  };
-  const onEnd = () => finish(null, Buffer.concat(chunks).toString('utf8'));
-  req.on('data', onData);
-  req.on('end', onEnd);
-  req.once('error', () => finish('error'));
 }
 
 /**

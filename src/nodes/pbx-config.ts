@@ -4,7 +4,7 @@ import { AccountKeeper } from '../core/account-keeper';
 import { PbxError, Redactor } from '../core/errors';
 import { rateLimited } from '../core/rate-limit';
 import type { AccountSettings, PbxCredentials } from '../core/types';
-import { normalizePath, routerFor, validateAllowList, type Middleware } from '../core/webhook-router';
+import { normalizePath, routerFor, validateAllowList, type Middleware, type ServedAt } from '../core/webhook-router';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
 import { t } from './i18n';
@@ -109,7 +109,8 @@ function keeperFor(RED: NodeAPI): AccountKeeper {
   const key = RED.httpNode ?? RED;
   let keeper = keepers.get(key);
   if (!keeper) {
-    keeper = new AccountKeeper(RED.httpNode ? routerFor(RED.httpNode, httpNodeMiddleware(RED)) : undefined, flowGate(RED.events));
+    const router = RED.httpNode ? routerFor(RED.httpNode, httpNodeMiddleware(RED), servedAt(RED)) : undefined;
+    keeper = new AccountKeeper(router, flowGate(RED.events));
     keepers.set(key, keeper);
   }
   return keeper;
@@ -126,6 +127,13 @@ function settingsOf(def: NodeDef, credentials: PbxCredentials): AccountSettings 
     rejectUnauthorized: def.rejectUnauthorized !== false && def.rejectUnauthorized !== 'false',
     credentials,
   };
+}
+
+/** Node-RED's server and httpNodeRoot, where the router claims webhook requests before Node-RED's body parsers. */
+function servedAt(RED: NodeAPI): ServedAt | undefined {
+  const nodeRoot = RED.settings.httpNodeRoot;
+  if (!RED.server || nodeRoot === false) return undefined;
+  return { server: RED.server, nodeRoot: typeof nodeRoot === 'string' ? nodeRoot : '/' };
 }
 
 /** Node-RED's `httpNodeMiddleware` setting, applied to webhooks as the http-in node does. */

@@ -3,7 +3,7 @@ import type { RuntimeEvents } from './flow-gate';
  * The slice of the Node-RED runtime API these nodes use. Node-RED ships no types of its own;
  * declaring only what is used keeps the compiler honest about it.
  */
-import type { MountableApp } from '../core/webhook-router';
+import type { MountableApp, RequestSource } from '../core/webhook-router';
 
 export interface NodeMessage {
   _msgid?: string;
@@ -78,6 +78,8 @@ export interface NodeAPI {
   };
   settings: Record<string, unknown>;
   httpNode?: MountableApp;
+  /** Node-RED's HTTP(S) server, which serves httpNode and httpAdmin. */
+  server?: RequestSource;
   /** Node-RED's runtime events (`flows:stopping`, `flows:started`, ...). */
   events?: RuntimeEvents;
   httpAdmin: {
