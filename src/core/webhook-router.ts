@@ -268,7 +268,13 @@ export class WebhookRouter {
         if (result.failure === 'timeout') return reject(408, 'body not received in time');
         return reject(400, 'unreadable body');
       }
-      const parsed = parseWebhookBody(result.raw, String(req.headers['content-type'] ?? ''));
+      let parsed: ReturnType<typeof parseWebhookBody>;
+      try {
+        parsed = parseWebhookBody(result.raw, String(req.headers['content-type'] ?? ''));
+      } catch {
+        // Runs in a stream callback: nothing thrown here may reach the process.
+        parsed = { ok: false };
+      }
       if (!parsed.ok) return reject(400, 'unparseable body');
       deliver(parsed.body, result.raw);
     });
