@@ -1,3 +1,4 @@
+import { EVENT_LIMITS } from './event-limits';
 import type { WebhookInput } from './types';
 
 /**
@@ -29,4 +30,9 @@ export function text(value: unknown): string | undefined {
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
+}
+
+/** A talk time in seconds as an event may carry it: a finite number from 0 to 31 days, else undefined. */
+export function talkSeconds(seconds: number): number | undefined {
+  return Number.isFinite(seconds) && seconds >= 0 && seconds <= EVENT_LIMITS.durationSeconds ? seconds : undefined;
 }

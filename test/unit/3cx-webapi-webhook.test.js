@@ -372,6 +372,14 @@ describe('3cx-webapi webhook normalizer, driven by the vendor document', () => {
     );
   });
 
+  it('a Duration that is no talk time (hundreds of digits, over 31 days) gives no durationSeconds', () => {
+    const hangup = (duration) =>
+      normalize3cxWebhook(inputOf('post', JSON.stringify({ Event: 'Incoming', Id: '1_1-1', Finishtype: 'Ok', Duration: duration })))[0];
+    assert.equal(hangup(`${'9'.repeat(400)}:00`).durationSeconds, undefined);
+    assert.equal(hangup('745:00:00').durationSeconds, undefined);
+    assert.equal(hangup('01:05').durationSeconds, 65);
+  });
+
   it('reads field names case-insensitively', () => {
     const [e] = normalize3cxWebhook(inputOf('post', '{"EVENT":"RINGING","callerID":"555","USER":"100","usertype":"EXT","id":"9_9-0"}'));
     assert.equal(e.event, 'ringing');

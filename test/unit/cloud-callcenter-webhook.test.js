@@ -106,6 +106,11 @@ describe('cloud-callcenter webhook normalizer', () => {
     assert.equal(normalize(callback('hangup', { hangupcause: '10016' }))[0].hangupCause, '10016');
   });
 
+  it('a CDR billsec that is no talk time (hundreds of digits) gives no durationSeconds', () => {
+    assert.equal(normalize(cdr({ billsec: '9'.repeat(400) }))[0].durationSeconds, undefined);
+    assert.equal(normalize(cdr({ billsec: '37' }))[0].durationSeconds, 37);
+  });
+
   it('reads field names case-insensitively, numbers as numbers, and GET query fields', () => {
     const [upper] = normalize({ UUID, Status: 'RING', ExtNumber: 90240001, Direction: 'CallOut', Method: 3, StartTime: 1714979280 });
     assert.equal(upper.callId, UUID);

@@ -22,15 +22,7 @@ function heapUsed() {
   return process.memoryUsage().heapUsed;
 }
 
-const event = (callId, ev, extra = {}) => ({
-  event: ev,
-  provider: '3cx-webapi',
-  providerEvent: ev,
-  callId,
-  direction: 'inbound',
-  timestamp: '2026-01-01T00:00:00.000Z',
-  ...extra,
-});
+const { callEvent: event } = require('../helpers/expect');
 
 /** Every string an emitted event (and its `call` summary) carries is within its limit. */
 function assertBounded(out, where) {

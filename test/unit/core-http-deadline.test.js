@@ -3,6 +3,7 @@
 // provider that sends headers and then one byte per second, or 200 MB generated on the fly; and
 // path segments that could resolve to another resource (`.`, `..`, their percent-encoded forms).
 const assert = require('node:assert/strict');
+const { failure } = require('../helpers/expect');
 const { Account } = require('../../dist/core/account');
 const { Redactor } = require('../../dist/core/errors');
 const { HttpClient, joinPath, pathParam, MAX_ANSWER_BYTES } = require('../../dist/core/http');
@@ -59,16 +60,6 @@ function account(provider, baseUrl, credentials = DEFAULT_CREDENTIALS[provider])
     log: quiet,
     retryDelaysMs: [10, 20],
   });
-}
-
-/** The PbxError `promise` rejects with. */
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  return assert.fail('expected a failure');
 }
 
 describe('core: HTTP client deadline and answer size', function () {

@@ -7,15 +7,7 @@ const { TokenCache, withToken } = require('../../dist/core/auth');
 const { repairJson } = require('../../dist/core/tolerant-json');
 const { joinPath } = require('../../dist/core/http');
 
-const event = (callId, ev, extra = {}) => ({
-  event: ev,
-  provider: '3cx-webapi',
-  providerEvent: ev,
-  callId,
-  direction: 'inbound',
-  timestamp: '2026-01-01T00:00:00.000Z',
-  ...extra,
-});
+const { callEvent: event } = require('../helpers/expect');
 
 describe('core: call tracker', () => {
   it('keeps at most maxCalls, dropping the least recently active', () => {

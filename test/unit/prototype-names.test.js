@@ -4,6 +4,7 @@
 // the simulator's own tables. Each must be an unknown key (the table's documented fallback), never
 // an inherited function or object leaking into an event, an error code or a request.
 const assert = require('node:assert/strict');
+const { failure } = require('../helpers/expect');
 const http = require('node:http');
 const { lookupTable, ownProperty } = require('../../dist/core/lookup');
 const { parseWebhookBody, parseForm } = require('../../dist/core/webhook-router');
@@ -247,15 +248,6 @@ describe('cloud-callcenter error codes named like prototype members (scripted pr
     server.close();
   });
 
-  async function failure(promise) {
-    try {
-      await promise;
-    } catch (err) {
-      return err;
-    }
-    assert.fail('expected a failure');
-  }
-
   for (const name of PROTO_NAMES) {
     it(`ret "${name}" is a provider_error carrying the code`, async () => {
       answer = { ret: name, data: null, msg: 'odd' };
@@ -304,15 +296,6 @@ describe('adapters with prototype names as parameters and operations (simulator)
     await sim.close();
   });
 
-  async function failure(promise) {
-    try {
-      await promise;
-    } catch (err) {
-      return err;
-    }
-    assert.fail('expected a failure');
-  }
-
   for (const name of PROTO_NAMES) {
     it(`3cx list kind "${name}" is invalid_input and nothing is sent`, async () => {
       const before = sim.received('3cx-webapi').length;
@@ -352,15 +335,6 @@ describe('action parameters: own properties, bounded length, no control characte
   const node = {};
   const fromPayload = (payload, kind = 'call') => resolveParams(RED, node, {}, kind, { payload });
   const fromSetting = (value) => resolveParams(RED, node, { extension: 'x', extensionType: 'msg' }, 'call', { x: value, payload: {} });
-
-  async function failure(promise) {
-    try {
-      await promise;
-    } catch (err) {
-      return err;
-    }
-    assert.fail('expected a failure');
-  }
 
   it('reads msg.payload.<param> as an own property only', async () => {
     const payload = Object.create({ extension: '117', destination: '0555' });

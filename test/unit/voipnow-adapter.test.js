@@ -2,6 +2,7 @@
 // Every VoipNow operation through the adapter against the loopback simulator: OAuth token
 // caching and refresh, paging, vendor error codes, redaction, retry policy and timeouts.
 const assert = require('node:assert/strict');
+const { failure } = require('../helpers/expect');
 const { Account } = require('../../dist/core/account');
 const { Redactor } = require('../../dist/core/errors');
 const { HttpClient } = require('../../dist/core/http');
@@ -38,15 +39,6 @@ describe('voipnow adapter against the simulator', function () {
   const payload = (node, op, params) => run(node, op, params).then((r) => r.payload);
   const uapi = (pathPart) => sim.received('voipnow', `/voipnow/uapi/${pathPart}`);
   /** Runs `fn` and returns the PbxError it rejects with. */
-  async function failure(promise) {
-    try {
-      await promise;
-    } catch (err) {
-      return err;
-    }
-    assert.fail('expected a failure');
-  }
-
   beforeEach(async () => {
     sim = await startSimulator({ stepMs: 30, talkMs: 300 });
     vn = sim.provider('voipnow');

@@ -1,5 +1,5 @@
 import { WebhookPayloadError } from '../../core/provider';
-import { fieldsOf, text } from '../../core/fields';
+import { fieldsOf, talkSeconds, text } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
 import type { CallEvent, CallEventName, Direction, ExtensionType, Outcome, WebhookInput } from '../../core/types';
 
@@ -102,10 +102,12 @@ function defaultExtensionType(event: CallEventName, user: string | undefined): E
 /** "mm:ss" or "hh:mm:ss" → seconds; empty → undefined. */
 export function parseDuration(value: string | undefined): number | undefined {
   if (!value || !/^\d+(:\d{1,2}){1,2}$/.test(value.trim())) return undefined;
-  return value
-    .trim()
-    .split(':')
-    .reduce((total, part) => total * 60 + Number(part), 0);
+  return talkSeconds(
+    value
+      .trim()
+      .split(':')
+      .reduce((total, part) => total * 60 + Number(part), 0),
+  );
 }
 
 /** GET scheme: `title=...Answered call from 420774852629 (0:07)`. */

@@ -1,4 +1,4 @@
-import { fieldsOf, text } from '../../core/fields';
+import { fieldsOf, talkSeconds, text } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
 import { WebhookPayloadError } from '../../core/provider';
 import type { CallEvent, CallEventName, Direction, Outcome, WebhookInput } from '../../core/types';
@@ -130,5 +130,5 @@ function unixTime(value: string | undefined): string | undefined {
 
 function seconds(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d+(\.\d+)?$/.test(value)) return undefined;
-  return Math.round(Number(value));
+  return talkSeconds(Math.round(Number(value)));
 }
