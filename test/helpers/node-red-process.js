@@ -112,7 +112,8 @@ class NodeRedProcess {
       if (this.child.exitCode !== null) throw new Error(`node-red exited:\n${this.logs.join('\n')}`);
       try {
         const res = await fetch(this.adminUrl('/settings'));
-        if (res.ok && this.logs.some((l) => /Started flows|Server now running/.test(l))) return this;
+        // "Server now running" comes before the first flows have started: wait for both.
+        if (res.ok && this.logs.some((l) => /Server now running/.test(l)) && this.logs.some((l) => /Started flows/.test(l))) return this;
       } catch {
         // not up yet
       }
@@ -130,9 +131,13 @@ class NodeRedProcess {
       body: JSON.stringify({ flows }),
     });
     if (!res.ok) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
+    // This deploy's own start: a "Started flows" after its "Starting flows" (a line of an earlier
+    // start may still be on its way through the pipe).
     const deadline = Date.now() + 20000;
     while (Date.now() < deadline) {
-      if (this.logs.slice(before).some((l) => /Started flows/.test(l))) return;
+      const lines = this.logs.slice(before);
+      const starting = lines.findIndex((l) => /Starting flows/.test(l));
+      if (starting >= 0 && lines.slice(starting).some((l) => /Started flows/.test(l))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error('flows did not start');
