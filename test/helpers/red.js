@@ -24,16 +24,16 @@ const NODES = [
   require('../../nodes/pbx-queue.js'),
 ];
 
-let catalogs;
+let catalogsLoaded;
 /** Registers the package's en-US message catalogs the way Node-RED does for an installed package (once). */
 function loadCatalogs() {
-  catalogs ??= (async () => {
+  catalogsLoaded ??= (async () => {
     i18n.init({ lang: 'en-US' });
     const dir = path.resolve(__dirname, '../../nodes/locales');
     for (const set of Object.keys(PACKAGE['node-red'].nodes))
       await i18n.registerMessageCatalog(`${PACKAGE.name}/${set}`, dir, `${set}.json`);
   })();
-  return catalogs;
+  return catalogsLoaded;
 }
 
 /** The package's nodes, seeing Node-RED's real message catalogs instead of the helper's `RED._` (which hands keys back). */
