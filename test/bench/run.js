@@ -3,7 +3,8 @@
 // `npm run bench`: figures and ratios against baselines measured in the same run, on loopback.
 //   a. webhook ingestion: pbx-config endpoint → pbx-event vs core http in → http response
 //   b. action overhead: pbx-status round trip vs a raw axios call to the same simulator endpoint
-//   c. memory: 1,000,000 webhook events over 100,000 calls through one account
+//   c. memory: 1,000,000 webhook events over 100,000 calls through one account; per-event cost
+//      of the bounded caches (duplicate filter, call tracker) when full vs with 1,000 entries
 //   d. bounds: heap after 20,000 distinct 60 KiB webhooks vs identical ones; longest event-loop
 //      block while one call receives 4,000 legs with 20 KB fields vs ordinary calls
 // Knobs: BENCH_SECONDS (ingestion seconds per path, default 10), BENCH_CONNECTIONS (50),
@@ -18,7 +19,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS) || 10;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS) || 50;
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS) || 3000;
 const ONLY = (process.env.BENCH_ONLY ?? 'a,b,c,d').split(',');
-const TARGETS = { ingestion: 0.9, action: 1.15 };
+const TARGETS = { ingestion: 0.9, action: 1.15, fullCache: 4 };
 const log = (m) => process.stderr.write(`${m}\n`);
 
 /** Runs `node <args>` and resolves with its first stdout line; the child is killed unless `keep`. */
@@ -166,6 +167,22 @@ async function main() {
     );
     log(`   heap samples (MB): ${r.samples.map((s) => (s.heapUsed / 1048576).toFixed(1)).join(' ')}`);
     if (r.trackerSize > 10000) misses.push('tracker grew past its size');
+
+    const caches = JSON.parse((await child([path.join(__dirname, 'caches.js')])).line);
+    for (const [name, c, unit] of [
+      ['duplicate filter', caches.filter, 'fingerprints'],
+      ['call tracker', caches.tracker, 'calls'],
+    ]) {
+      const ratio = c.fullUs / c.smallUs;
+      if (ratio >= TARGETS.fullCache) misses.push(`full ${name} ratio ${ratio.toFixed(2)} ≥ ${TARGETS.fullCache}`);
+      rows.push([
+        `c. ${name}, per event when full (best of ${caches.runs} × ${fmt(caches.ops)})`,
+        `${fmt(c.fullUs, 2)} µs (${fmt(c.full)} ${unit})`,
+        `${fmt(c.smallUs, 2)} µs (${fmt(c.small)} ${unit})`,
+        ratio.toFixed(2),
+        `< ${TARGETS.fullCache}`,
+      ]);
+    }
   }
 
   if (ONLY.includes('d')) {

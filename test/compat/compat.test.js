@@ -124,17 +124,31 @@ describe('compatibility: Node-RED 3.1.x, 4.x, 5.x', function () {
         );
       });
 
-      it('deploys the call-events example and emits an event the simulator played', async () => {
+      it('deploys the call-events example and emits the documented events of a call the simulator played', async () => {
         const flows = exampleFlow(sim.url, collector.url);
         config = flows.find((n) => n.type === 'pbx-config');
         await nr.deploy(flows);
         sim.setWebhook('3cx-webapi', `${nr.url}${config.webhookPath}/${SECRET}`, 'post');
-        const threeCx = sim.provider('3cx-webapi');
-        await threeCx.play(threeCx.scenarios()[0]);
-        const [first] = await collector.waitFor('/events', 1, { timeoutMs: 15000 });
-        assert.equal(first.payload.provider, '3cx-webapi');
-        assert.ok(['ringing', 'answered', 'hangup', 'recording'].includes(first.payload.event), JSON.stringify(first));
-        assert.equal(first.topic, first.payload.event);
+        const { callId } = await sim.provider('3cx-webapi').play('incoming-answered');
+        // Both pbx-event nodes of the example emit each of the six events of the vendor document's
+        // "Incoming successful call": IVR 800, queue 820 and extension 202 ring, 202 answers,
+        // hangs up, and the recording is ready.
+        const events = await collector.waitFor('/events', 12, { timeoutMs: 15000 });
+        assert.deepEqual(events.map((m) => `${m.topic} ${m.payload.extension}`).sort(), [
+          ...Array(2).fill('answered 202'),
+          ...Array(2).fill('hangup 202'),
+          ...Array(2).fill('recording 202'),
+          ...Array(2).fill('ringing 202'),
+          ...Array(2).fill('ringing 800'),
+          ...Array(2).fill('ringing 820'),
+        ]);
+        const ringingTypes = { 800: 'ivr', 820: 'queue', 202: 'extension' };
+        for (const m of events) {
+          assert.equal(m.payload.provider, '3cx-webapi');
+          assert.equal(m.payload.callId, callId);
+          assert.equal(m.payload.event, m.topic);
+          if (m.topic === 'ringing') assert.equal(m.payload.extensionType, ringingTypes[m.payload.extension]);
+        }
         assert.deepEqual(
           nr.logs.filter((l) => /\[error\]/.test(l)),
           [],

@@ -1,7 +1,10 @@
 'use strict';
 // node-red-node-test-helper set up once for all node tests, with the package's five node files.
+const path = require('node:path');
 const helper = require('node-red-node-test-helper');
 const supertest = require('supertest');
+const { i18n } = require('@node-red/util');
+const PACKAGE = require('../../package.json');
 
 helper.init(require.resolve('node-red'));
 
@@ -21,9 +24,28 @@ const NODES = [
   require('../../nodes/pbx-queue.js'),
 ];
 
-/** Loads a flow with every package node available; resolves once it runs. */
-async function load(flow, credentials = {}) {
-  await helper.load(NODES, flow, credentials);
+let catalogsLoaded;
+/** Registers the package's en-US message catalogs the way Node-RED does for an installed package (once). */
+function loadCatalogs() {
+  catalogsLoaded ??= (async () => {
+    i18n.init({ lang: 'en-US' });
+    const dir = path.resolve(__dirname, '../../nodes/locales');
+    for (const set of Object.keys(PACKAGE['node-red'].nodes))
+      await i18n.registerMessageCatalog(`${PACKAGE.name}/${set}`, dir, `${set}.json`);
+  })();
+  return catalogsLoaded;
+}
+
+/** The package's nodes, seeing Node-RED's real message catalogs instead of the helper's `RED._` (which hands keys back). */
+const NODES_WITH_CATALOGS = NODES.map((node) => (RED) => node(Object.create(RED, { _: { value: i18n._ } })));
+
+/**
+ * Loads a flow with every package node available; resolves once it runs. With `catalogs`, the
+ * nodes show the texts of nodes/locales/en-US, as in a real Node-RED.
+ */
+async function load(flow, credentials = {}, { catalogs = false } = {}) {
+  if (catalogs) await loadCatalogs();
+  await helper.load(catalogs ? NODES_WITH_CATALOGS : NODES, flow, credentials);
 }
 
 /** An HTTP client for Node-RED's httpNode app (where webhooks arrive). */

@@ -7,20 +7,87 @@ const { NodeRedProcess } = require('../helpers/node-red-process');
 const { Collector } = require('../helpers/collector');
 const { integrationFlows } = require('../helpers/flows');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
-const { THREE_CX_SCENARIOS } = require('../../dist/simulator/3cx-scenarios');
 
 const KEY = DEFAULT_CREDENTIALS['3cx-webapi'].accessKey;
 const SECRET = 'integration-webhook-secret-7f3a9c2e51';
 const PATH = '/pbx/it-3cx';
-const EVENT_OF = {
-  ringing: 'ringing',
-  dialing: 'ringing',
-  incomingcall_started: 'answered',
-  outgoingcall_started: 'answered',
-  incoming: 'hangup',
-  outgoing: 'hangup',
-  recording: 'recording',
+
+// Each scenario as the vendor document's table shows it (test/fixtures/vendor/3cx-webapi-webhook-scenarios.json,
+// the POST scheme): the provider events in order, the events they are (SPEC section 5), who rang
+// (the route's ringing hops) and the last hangup's outcome and talk time.
+const DOCUMENTED = {
+  'incoming-answered': {
+    providerEvents: 'ringing ringing ringing incomingcall_started incoming recording',
+    events: 'ringing ringing ringing answered hangup recording',
+    rang: ['800', '820', '202'],
+    outcome: 'answered',
+    durationSeconds: 6,
+  },
+  'incoming-attended-transfer': {
+    providerEvents: 'ringing ringing ringing incomingcall_started incomingcall_started ringing incoming incoming recording recording',
+    events: 'ringing ringing ringing answered answered ringing hangup hangup recording recording',
+    rang: ['800', '820', '117', '204'],
+    outcome: 'answered',
+    durationSeconds: 6,
+  },
+  'incoming-blind-transfer': {
+    providerEvents: 'ringing ringing ringing incomingcall_started ringing incomingcall_started incoming recording recording',
+    events: 'ringing ringing ringing answered ringing answered hangup recording recording',
+    rang: ['800', '820', '117', '204'],
+    outcome: 'answered',
+    durationSeconds: 4,
+  },
+  'incoming-missed': {
+    providerEvents: 'ringing ringing ringing incoming',
+    events: 'ringing ringing ringing hangup',
+    rang: ['800', '820', '202'],
+    outcome: 'missed',
+  },
+  'ringgroup-hunt-answered': {
+    providerEvents: 'ringing ringing incomingcall_started incoming recording',
+    events: 'ringing ringing answered hangup recording',
+    rang: ['800', '117'],
+    outcome: 'answered',
+    durationSeconds: 4,
+  },
+  'ringgroup-hunt-missed': {
+    providerEvents: 'ringing ringing incoming',
+    events: 'ringing ringing hangup',
+    rang: ['800', '117'],
+    outcome: 'missed',
+  },
+  'ringgroup-ringall-answered': {
+    providerEvents: 'ringing ringing ringing incomingcall_started incoming recording',
+    events: 'ringing ringing ringing answered hangup recording',
+    rang: ['800', '117', '204'],
+    outcome: 'answered',
+    durationSeconds: 5,
+  },
+  'ringgroup-ringall-missed': {
+    providerEvents: 'ringing ringing ringing incoming',
+    events: 'ringing ringing ringing hangup',
+    rang: ['800', '117', '204'],
+    outcome: 'missed',
+  },
+  'outgoing-answered': {
+    providerEvents: 'dialing outgoingcall_started outgoing recording',
+    events: 'ringing answered hangup recording',
+    rang: ['117'],
+    outcome: 'answered',
+    durationSeconds: 5,
+  },
+  'outgoing-unanswered': { providerEvents: 'dialing outgoing', events: 'ringing hangup', rang: ['117'], outcome: 'missed' },
+  'makecall-answered': {
+    providerEvents: 'dialing outgoingcall_started outgoing recording',
+    events: 'ringing answered hangup recording',
+    rang: ['117'],
+    outcome: 'answered',
+    durationSeconds: 4,
+  },
+  'makecall-extension-hangup': { providerEvents: 'dialing outgoing', events: 'ringing hangup', rang: ['117'], outcome: 'missed' },
 };
+// The GET scheme tables name the two answers differently and send a recording as its bare URL.
+const GET_NAME = { incomingcall_started: 'hangupincoming', outgoingcall_started: 'hangupoutgoing' };
 
 describe('integration: Node-RED process + 3cx-webapi simulator', function () {
   this.timeout(120000);
@@ -77,6 +144,9 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
     assert.ok(!nr.logs.some((l) => /\[error\]/.test(l) && /pbx/.test(l)), nr.logs.filter((l) => /\[error\]/.test(l)).join('\n'));
   });
 
+  /** What the simulator itself holds: its extensions, calls and queue logins. */
+  const threeCxState = () => sim.provider('3cx-webapi').state();
+
   const OPERATIONS = [
     [
       'call',
@@ -89,15 +159,51 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
     ['call', { operation: 'join', params: { extension: '117' } }, (p) => assert.equal(p.operation, 'join')],
     ['status', { query: 'extensions', params: {} }, (p) => assert.equal(p.length, 16)],
     ['status', { query: 'extension-info', params: { extension: '204' } }, (p) => assert.equal(p.devices.length, 1)],
-    ['status', { query: 'active-calls', params: {} }, (p) => assert.ok(Array.isArray(p))],
-    ['status', { query: 'call-count', params: {} }, (p) => assert.equal(typeof p.count, 'number')],
-    ['status', { query: 'call-connections', params: {} }, (p) => assert.ok(Array.isArray(p))],
-    ['status', { query: 'queue-agents', params: { queue: '820' } }, (p) => assert.equal(p.length, 4)],
-    ['status', { query: 'queue-talking', params: { queue: '820' } }, (p) => assert.ok(Array.isArray(p))],
-    ['status', { query: 'queue-free', params: { queue: '820' } }, (p) => assert.equal(p.queue, '820')],
+    // The drop ended the only call: the simulator holds none, and says so through every query.
+    [
+      'status',
+      { query: 'active-calls', params: {} },
+      (p) => {
+        assert.deepEqual(threeCxState().calls, []);
+        assert.deepEqual(p, []);
+      },
+    ],
+    ['status', { query: 'call-count', params: {} }, (p) => assert.deepEqual(p, { count: 0 })],
+    ['status', { query: 'call-connections', params: {} }, (p) => assert.deepEqual(p, [])],
+    [
+      'status',
+      { query: 'queue-agents', params: { queue: '820' } },
+      (p) => {
+        const loggedIn = threeCxState().queues['820'];
+        assert.deepEqual(loggedIn, ['202', '204'], 'the registered members are logged in');
+        assert.deepEqual(
+          p,
+          ['201', '202', '203', '204'].map((extension) => ({
+            extension,
+            name: `Agent ${extension}`,
+            loggedIn: loggedIn.includes(extension),
+            state: loggedIn.includes(extension) ? 'idle' : 'offline',
+          })),
+        );
+      },
+    ],
+    ['status', { query: 'queue-talking', params: { queue: '820' } }, (p) => assert.deepEqual(p, [])],
+    ['status', { query: 'queue-free', params: { queue: '820' } }, (p) => assert.deepEqual(p, { queue: '820', free: true })],
     ['status', { query: 'list', params: { kind: 'ivrs' } }, (p) => assert.deepEqual(p, [{ number: '800' }, { number: '801' }])],
-    ['status', { query: 'group-members', params: { group: '860' } }, (p) => assert.equal(p.length, 2)],
-    ['status', { query: 'group-free', params: { group: '860' } }, (p) => assert.ok(Array.isArray(p))],
+    [
+      'status',
+      { query: 'group-members', params: { group: '860' } },
+      (p) =>
+        assert.deepEqual(p, [
+          { extension: '114', free: false },
+          { extension: '112', free: true },
+        ]),
+    ],
+    [
+      'status',
+      { query: 'group-free', params: { group: '860' } },
+      (p) => assert.deepEqual(p, [{ extension: '112', free: true }], '112 is registered and free, 114 is not registered'),
+    ],
     [
       'status',
       { query: 'usergroup-members', params: { group: 'Sales' } },
@@ -132,28 +238,46 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
     assert.equal(unsupported.body.error.code, 'unsupported');
   });
 
+  it('the simulator plays exactly the documented scenarios', () => {
+    assert.deepEqual(sim.provider('3cx-webapi').scenarios(), Object.keys(DOCUMENTED));
+  });
+
   for (const scheme of ['post', 'get']) {
-    for (const name of Object.keys(THREE_CX_SCENARIOS)) {
+    for (const name of Object.keys(DOCUMENTED)) {
       it(`${scheme.toUpperCase()} scheme: ${name} arrives as its documented events, each once`, async () => {
-        const steps = THREE_CX_SCENARIOS[name].steps;
+        const documented = DOCUMENTED[name];
+        const expected = documented.events.split(' ');
         const { callId } = await sim.provider('3cx-webapi').play(name, { scheme, did: scheme === 'get' ? 'DID-420222000320' : '' });
-        const events = await collector.waitFor('/events', steps.length, { filter: (m) => m.payload.callId === callId });
+        const events = await collector.waitFor('/events', expected.length, { filter: (m) => m.payload.callId === callId });
         await new Promise((r) => setTimeout(r, 50));
-        assert.equal(collector.on('/events', (m) => m.payload.callId === callId).length, steps.length, 'no duplicates');
+        assert.equal(collector.on('/events', (m) => m.payload.callId === callId).length, expected.length, 'no duplicates');
+        const providerEvents = documented.providerEvents.split(' ');
         assert.deepEqual(
           events.map((m) => m.topic),
-          steps.map((s) => EVENT_OF[s.Event]),
+          expected,
         );
-        const hangups = events.filter((m) => m.topic === 'hangup');
-        const last = hangups.at(-1).payload;
-        const answered = steps.some((s) => /call_started/.test(s.Event));
-        assert.equal(last.outcome, answered ? 'answered' : 'missed');
-        assert.equal(last.call.outcome, answered ? 'answered' : 'missed');
-        assert.equal(
-          last.call.route.filter((h) => h.event === 'ringing').length,
-          steps.filter((s) => s.Event === 'ringing' || s.Event === 'dialing').length,
+        const last = events.filter((m) => m.topic === 'hangup').at(-1).payload;
+        assert.equal(last.outcome, documented.outcome);
+        assert.equal(last.durationSeconds, documented.durationSeconds);
+        assert.equal(last.call.outcome, documented.outcome);
+        assert.deepEqual(
+          last.call.route.filter((h) => h.event === 'ringing').map((h) => h.extension),
+          documented.rang,
         );
-        if (scheme === 'get') assert.ok(events.every((m) => typeof m.raw === 'object' || typeof m.raw === 'string'));
+        events.forEach((m, i) => {
+          const where = `${name} #${i + 1}`;
+          if (m.topic === 'recording') {
+            // The file the simulator names: the call's Id (callId-leg) with -1.mp3, as the document shows.
+            assert.equal(m.payload.recordingUrls.length, 1, where);
+            assert.match(
+              m.payload.recordingUrls[0],
+              new RegExp(`^https://127\\.0\\.0\\.1:5001/webapi/recording/${callId}-\\d-1\\.mp3$`),
+              where,
+            );
+          }
+          if (scheme === 'post') assert.equal(m.raw.Event, providerEvents[i], where);
+          else if (providerEvents[i] !== 'recording') assert.equal(m.raw.event, GET_NAME[providerEvents[i]] ?? providerEvents[i], where);
+        });
       });
     }
   }

@@ -219,31 +219,92 @@ describe('3cx-webapi adapter against the simulator', () => {
     assert.deepEqual(agent, { extension: '202', name: 'Agent 202', loggedIn: true, state: 'idle' });
   });
 
-  it('answers every status query and every list kind', async () => {
-    for (const [op, params] of [
-      ['extensions', {}],
-      ['extension-info', { extension: '117' }],
-      ['active-calls', {}],
-      ['call-connections', {}],
-      ['group-members', { group: '860' }],
-      ['group-free', { group: '860' }],
-      ['usergroup-members', { group: 'Sales' }],
-      ['queue-talking', { queue: '820' }],
-      ['queue-free', { queue: '820' }],
-    ]) {
-      await run('status', op, params);
-    }
-    for (const kind of ['extensions', 'registered', 'queues', 'ringgroups', 'ivrs', 'lines', 'usergroups']) {
-      assert.ok((await run('status', 'list', { kind })).length > 0, kind);
-    }
-    await run('queue', 'set-options', { extension: '117', enabled: 'on', external: 'off', recording: 'external' });
-    assert.equal(
-      sim
-        .provider('3cx-webapi')
-        .state()
-        .extensions.find((e) => e.num === '117').num,
-      '117',
+  // Each answer is checked against what the simulator itself holds (its state and its log of the
+  // requests it received) while 202, a member of queue 820 and of no ring group, is in a call.
+  it('answers every status query and every list kind with what the simulator holds', async () => {
+    const threeCx = sim.provider('3cx-webapi');
+    await run('call', 'makecall', { extension: '202', destination: '0555' });
+    for (let i = 0; i < 100 && threeCx.state().calls[0]?.state !== 'Talking'; i++) await wait(10);
+    const { extensions, calls, queues } = threeCx.state();
+    assert.equal(calls.length, 1);
+    const [call] = calls;
+    assert.deepEqual([call.ext, call.party, call.direction, call.state], ['202', '0555', 'Outbound', 'Talking']);
+    const registered = extensions.filter((e) => e.registered).map((e) => e.num);
+
+    assert.deepEqual(
+      await run('status', 'extensions', {}),
+      extensions.map((e) => ({
+        extension: e.num,
+        state: e.num === '202' ? 'busy' : e.registered ? 'idle' : 'offline',
+        registered: e.registered,
+      })),
     );
+    const info = await run('status', 'extension-info', { extension: '117' });
+    assert.deepEqual(
+      [info.extension, info.name, info.recording, info.enabled, info.externalCalls],
+      ['117', 'Agent 117', 'all', true, true],
+    );
+    assert.deepEqual(info.devices, [{ userAgent: 'Simulated Phone 1.0', contact: 'sip:117@127.0.0.1:5060' }]);
+
+    const party = { number: '202', type: 'extension', externalParty: '0555', status: 'Connected' };
+    const line = { number: '10000', type: 'externalline', externalParty: '0555', status: 'Connected' };
+    const [active, ...noOther] = await run('status', 'active-calls', {});
+    assert.deepEqual(noOther, []);
+    assert.deepEqual(
+      [active.callId, active.state, active.startedAt, active.answeredAt, active.owner, active.talkTo, active.routingTo],
+      [String(call.callID), 'talking', call.startedAt, call.answeredAt, line, [party], []],
+    );
+    assert.deepEqual(await run('status', 'call-count', {}), { count: 1 });
+    const connections = await run('status', 'call-connections', {});
+    assert.deepEqual(
+      connections.map((c) => [c.callId, c.direction, c.connections]),
+      [[String(call.callID), 'outbound', [line, party]]],
+    );
+
+    assert.deepEqual(await run('status', 'group-members', { group: '860' }), [
+      { extension: '114', free: registered.includes('114') },
+      { extension: '112', free: registered.includes('112') },
+    ]);
+    assert.deepEqual(await run('status', 'group-free', { group: '861' }), [
+      { extension: '117', free: true },
+      { extension: '204', free: true },
+    ]);
+    assert.deepEqual(await run('status', 'usergroup-members', { group: 'Sales' }), [{ number: '117' }, { number: '204' }]);
+    assert.deepEqual(queues['820'], ['202', '204'], 'the registered members of 820 are logged in');
+    assert.deepEqual(await run('status', 'queue-talking', { queue: '820' }), [
+      { extension: '202', name: 'Agent 202', loggedIn: true, state: 'busy' },
+    ]);
+    assert.deepEqual(await run('status', 'queue-free', { queue: '820' }), { queue: '820', free: true }, '204 is free');
+
+    const numbers = (list) => list.map((number) => ({ number }));
+    const lists = {
+      extensions: numbers(extensions.map((e) => e.num)),
+      registered: numbers(registered),
+      queues: numbers(Object.keys(queues)),
+      ringgroups: numbers(['860', '861']),
+      ivrs: numbers(['800', '801']),
+      lines: numbers(['10000', '10001']),
+    };
+    for (const [kind, expected] of Object.entries(lists)) assert.deepEqual(await run('status', 'list', { kind }), expected, kind);
+    assert.deepEqual(
+      (await run('status', 'list', { kind: 'usergroups' })).map((g) => g.number),
+      ['__DEFAULT__', 'Sales', 'Support'],
+    );
+
+    assert.deepEqual(await run('queue', 'set-options', { extension: '117', enabled: 'on', external: 'off', recording: 'external' }), {
+      ok: true,
+      operation: 'set-options',
+      extension: '117',
+      enabled: true,
+      external: false,
+      recording: 'external',
+    });
+    assert.deepEqual(
+      sim.received('3cx-webapi', 'ext.options.set').map((r) => r.query),
+      [{ num: '117', enabled: 'ON', external: 'OFF', recording: 'EXTERNAL' }],
+    );
+    const after = await run('status', 'extension-info', { extension: '117' });
+    assert.deepEqual([after.enabled, after.externalCalls, after.recording], [true, false, 'external'], 'the simulator took the options');
   });
 
   it('status queries retry transient failures; makecall is never retried', async () => {

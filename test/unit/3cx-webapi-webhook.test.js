@@ -1,6 +1,6 @@
 'use strict';
 // Every row of every webhook scenario in the 3CX WebAPI vendor document (POST and GET schemes),
-// read from the document itself, normalized and checked field by field.
+// as extracted from the document (test/fixtures/vendor), normalized and checked field by field.
 const assert = require('node:assert/strict');
 const { threeCxScenarios } = require('../helpers/vendor-docs');
 const { normalize3cxWebhook } = require('../../dist/providers/3cx-webapi/webhook');

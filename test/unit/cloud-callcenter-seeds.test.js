@@ -1,45 +1,18 @@
 'use strict';
-// The cloud call center's vendor documents (shared/providers/seeds/cloud-callcenter-*.md) drive
-// these tests: the callback example is read from the document and normalized, and the example
-// responses of GetGroupExt and GetQueueSipStatus are served as they are and mapped to SPEC results.
+// The cloud call center's vendor documents (cloud-callcenter-*.md, extracted to test/fixtures/vendor)
+// drive these tests: the callback example of the document is normalized, and the example responses
+// of GetGroupExt and GetQueueSipStatus are served as they are and mapped to SPEC results.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const http = require('node:http');
-const path = require('node:path');
+const { cloudCallcenterExample } = require('../helpers/vendor-docs');
 const { Account } = require('../../dist/core/account');
 const { providerOf } = require('../../dist/providers');
 const { parseFormBody } = require('../../dist/simulator/cloud-callcenter');
 
-const SEEDS = path.resolve(__dirname, '../../../shared/providers/seeds');
 const definition = providerOf('cloud-callcenter');
 
-/** The first code block after `heading` in a seed document (fenced or indented), parsed as JSON. */
-function exampleAfter(file, heading) {
-  const text = fs.readFileSync(path.join(SEEDS, file), 'utf8').replace(/\r\n/g, '\n');
-  const at = text.indexOf(heading);
-  assert.ok(at >= 0, `${file} has no "${heading}"`);
-  const lines = text
-    .slice(at + heading.length)
-    .split('\n')
-    .slice(1);
-  const fenced = lines.findIndex((l) => l.startsWith('```'));
-  const firstText = lines.findIndex((l) => l.trim() !== '');
-  let block;
-  if (fenced === firstText) {
-    const end = lines.findIndex((l, i) => i > fenced && l.startsWith('```'));
-    block = lines.slice(fenced + 1, end);
-  } else {
-    block = [];
-    for (const line of lines.slice(firstText)) {
-      if (line.trim() !== '' && !line.startsWith('    ')) break;
-      block.push(line.slice(4));
-    }
-  }
-  return JSON.parse(block.join('\n'));
-}
-
 describe('cloud-callcenter: the vendor callback document', () => {
-  const doc = exampleAfter('cloud-callcenter-call-state-callback.md', '#### Extension call status callback data format');
+  const doc = cloudCallcenterExample('cloud-callcenter-call-state-callback');
   const receivedAt = new Date('2024-05-06T07:08:09.000Z');
   const normalize = (body) => definition.normalizeWebhook({ method: 'POST', query: {}, rawQuery: '', body, receivedAt });
 
@@ -102,8 +75,8 @@ describe('cloud-callcenter: the vendor callback document', () => {
 });
 
 describe('cloud-callcenter: the vendor example responses', () => {
-  const groupExt = exampleAfter('cloud-callcenter-GetGroupExt.md', '#### return data structure example');
-  const queueStatus = exampleAfter('cloud-callcenter-GetQueueSipStatus.md', '#### return data structure example');
+  const groupExt = cloudCallcenterExample('cloud-callcenter-GetGroupExt');
+  const queueStatus = cloudCallcenterExample('cloud-callcenter-GetQueueSipStatus');
   const TOKEN = 'doc-token-5f4dcc3b5aa765d61d8327deb882cf99';
   let server;
   let acct;

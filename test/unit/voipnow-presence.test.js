@@ -1,38 +1,17 @@
 'use strict';
 // VoipNow presence and error bodies, driven by the vendor's "List Presence" document: its example
-// response, its request path and its table of 400 codes are read from the document itself.
+// response, its request path and its table of 400 codes (test/fixtures/vendor, extracted from it).
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
+const { voipnowListPresence } = require('../helpers/vendor-docs');
 const { presenceOf, entriesOf, readAllPages, PAGE_SIZE } = require('../../dist/providers/voipnow/presence');
 const { vendorError, errorCodeOf, uapiPath, SELF } = require('../../dist/providers/voipnow/api');
 const { phoneCallOf, phoneCallsOf, callInProgress, idsOf } = require('../../dist/providers/voipnow/calls');
 
-const SEED = fs.readFileSync(path.resolve(__dirname, '../../../shared/providers/seeds/voipnow-list-presence.md'), 'utf8');
-
-/** The JSON body of the document's "HTTP Response" example (its "..." header line dropped). */
-function seedResponse() {
-  const block = SEED.slice(SEED.indexOf('HTTP/1.1 200 OK'));
-  const json = block.slice(block.indexOf('{'), block.indexOf('```'));
-  return JSON.parse(json);
-}
-
-/** The document's failure table: 400 rows as { code, description }; the PDF export splits some codes with a space. */
-function seedErrorCodes() {
-  return SEED.split('\n')
-    .map((line) => /^400\t([^\t]+)\t(.+)$/.exec(line))
-    .filter(Boolean)
-    .map((m) => ({ code: m[1].replace(/\s+/g, ''), description: m[2].trim() }));
-}
-
-/** The request path of the document's example: GET /uapi/extensions/@me/0003*210/presence/ */
-function seedRequestPath() {
-  return /GET (\/uapi\/extensions\/\S+) HTTP/.exec(SEED)[1];
-}
+const DOC = voipnowListPresence();
 
 describe('voipnow presence, from the List Presence document', () => {
   it('maps the example response to normalized states', () => {
-    const body = seedResponse();
+    const body = DOC.response;
     assert.equal(body.totalResults, 2, 'the document example as published');
     const entries = entriesOf(body);
     assert.equal(entries.length, 1);
@@ -49,7 +28,7 @@ describe('voipnow presence, from the List Presence document', () => {
   });
 
   it('requests the path the example shows, with the extension as one segment', () => {
-    assert.equal(`${uapiPath('extensions', '0003*210', 'presence')}/`, seedRequestPath());
+    assert.equal(`${uapiPath('extensions', '0003*210', 'presence')}/`, DOC.requestPath);
     assert.equal(uapiPath('extensions', SELF, 'presence'), '/uapi/extensions/@me/@self/presence');
     assert.equal(uapiPath('phoneCalls', '12/34', 'x y'), '/uapi/phoneCalls/@me/12%2F34/x%20y', 'segments are encoded');
   });
@@ -146,7 +125,7 @@ describe('voipnow presence paging', () => {
 });
 
 describe('voipnow error bodies, from the documented codes', () => {
-  const codes = seedErrorCodes();
+  const codes = DOC.errorCodes;
 
   it('reads the eight documented 400 codes', () => {
     assert.deepEqual(
@@ -164,7 +143,7 @@ describe('voipnow error bodies, from the documented codes', () => {
     );
   });
 
-  for (const { code, description } of seedErrorCodes()) {
+  for (const { code, description } of DOC.errorCodes) {
     it(`400 ${code} → invalid_input with the vendor code and message`, () => {
       const data = { error: { code, message: description } };
       const err = vendorError('extensions', { status: 400, data, text: JSON.stringify(data) });
