@@ -247,7 +247,6 @@ export class ThreeCxAdapter implements ProviderAdapter {
       path: joinPath(pathParam('accessKey', accessKey), method),
       query,
       operation,
-      retry: !stateChanging,
       stateChanging,
     });
     const data = res.data;
