@@ -96,11 +96,7 @@ const HANDLERS = lookupTable<Handler>({
     const raw = await api.read(operation, 'pbx.callsinfo');
     return { payload: arrayOf(raw.callsInfo).map(activeCallOf), raw };
   },
-  'queue-agents': async ({ api, operation, p }) => {
-    const members = await api.read(operation, 'queue.members', { num: p.queue });
-    const free = await api.read(operation, 'queue.free', { num: p.queue });
-    return { payload: queueAgentsOf(members, free), raw: { members, free } };
-  },
+  'queue-agents': membersAndFree('queue', queueAgentsOf),
   'queue-talking': async ({ api, operation, p }) => {
     const raw = await api.read(operation, 'queue.talk', { num: p.queue });
     return { payload: arrayOf(raw.members).map((m) => ({ ...queueMemberOf(m as Json), state: 'busy' })), raw };
@@ -119,11 +115,7 @@ const HANDLERS = lookupTable<Handler>({
         : numsOf(raw).map((n) => ({ number: n }));
     return { payload: items, raw };
   },
-  'group-members': async ({ api, operation, p }) => {
-    const members = await api.read(operation, 'group.members', { num: p.group });
-    const free = await api.read(operation, 'group.free', { num: p.group });
-    return { payload: groupMembersOf(members, free), raw: { members, free } };
-  },
+  'group-members': membersAndFree('group', groupMembersOf),
   'group-free': async ({ api, operation, p }) => {
     const raw = await api.read(operation, 'group.free', { num: p.group });
     return { payload: arrayOf(raw.members).map((m) => ({ extension: stringOf(m), free: true })), raw };
@@ -162,6 +154,15 @@ const HANDLERS = lookupTable<Handler>({
     );
   },
 });
+
+/** `{queue|group}.members` and `{queue|group}.free` of the queue or group named by the same parameter. */
+function membersAndFree(kind: 'queue' | 'group', payloadOf: (members: Json, free: Json) => unknown): Handler {
+  return async ({ api, operation, p }) => {
+    const members = await api.read(operation, `${kind}.members`, { num: p[kind] });
+    const free = await api.read(operation, `${kind}.free`, { num: p[kind] });
+    return { payload: payloadOf(members, free), raw: { members, free } };
+  };
+}
 
 /** Queue login / logout: of one queue when named, else of every queue (the global switch). */
 function queueLog({ api, operation, p, ext }: Call, log: 'ON' | 'OFF'): Promise<ActionResult> {
