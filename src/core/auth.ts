@@ -20,8 +20,6 @@ export class TokenCache {
   private current?: { token: string; renewAt: number };
   private inFlight?: Promise<string>;
   private readonly now: () => number;
-  /** How many tokens were fetched: tests and the status of the config node read it. */
-  fetchCount = 0;
 
   constructor(
     private readonly issue: () => Promise<IssuedToken>,
@@ -33,7 +31,6 @@ export class TokenCache {
   get(): Promise<string> {
     if (this.current && this.now() < this.current.renewAt) return Promise.resolve(this.current.token);
     if (!this.inFlight) {
-      this.fetchCount++;
       this.inFlight = this.issue()
         .then((issued) => {
           // Renew `refreshMarginMs` early, but never before half the lifetime: a token that lives
@@ -56,11 +53,6 @@ export class TokenCache {
 
   clear(): void {
     this.current = undefined;
-  }
-
-  /** The live tokens, so they can be added to a Redactor. */
-  peek(): string | undefined {
-    return this.current?.token;
   }
 }
 

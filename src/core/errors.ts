@@ -46,6 +46,14 @@ export class PbxError extends Error {
   }
 }
 
+/** An HTTP error status → error code; a provider's own code, if any, goes to `providerCode`. */
+export function errorCodeOfStatus(status: number): ErrorCode {
+  if (status === 400 || status === 422) return 'invalid_input';
+  if (status === 401 || status === 403) return 'auth_failed';
+  if (status === 404) return 'not_found';
+  return 'provider_error';
+}
+
 export function isPbxError(err: unknown): err is PbxError {
   return err instanceof PbxError;
 }

@@ -12,9 +12,9 @@ export function fieldsOf(input: WebhookInput): Record<string, unknown> {
     const key = k.toLowerCase();
     if (!(key in query)) query[key] = v;
   }
-  if (!input.body || typeof input.body !== 'object') return query;
+  if (!isRecord(input.body)) return query;
   const out: Record<string, unknown> = Object.create(null);
-  for (const [k, v] of Object.entries(input.body as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(input.body)) {
     const key = k.toLowerCase();
     if (!(key in out)) out[key] = v;
   }
@@ -30,6 +30,21 @@ export function text(value: unknown): string | undefined {
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
+}
+
+/** `text(value)`, or '' where it has none: for building results where every field is a string. */
+export function stringOf(value: unknown): string {
+  return text(value) ?? '';
+}
+
+/** A JSON object: not null, not an array. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `value` when it is a JSON object, else an empty one, so its fields can be read either way. */
+export function recordOf(value: unknown): Record<string, unknown> {
+  return isRecord(value) ? value : {};
 }
 
 /** A talk time in seconds as an event may carry it: a finite number from 0 to 31 days, else undefined. */

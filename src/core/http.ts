@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import { PbxError, type Redactor } from './errors';
+import { errorCodeOfStatus, PbxError, type Redactor } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -17,9 +17,10 @@ export interface HttpRequest {
   body?: unknown;
   /** Operation name, used in error texts. */
   operation: string;
-  /** Retry transient failures with backoff (status queries only). */
-  retry: boolean;
-  /** Changes PBX state: a lost response is `outcome_unknown`, never retried. */
+  /**
+   * Changes PBX state: sent once, a lost response is `outcome_unknown`. Otherwise (status queries,
+   * token requests) transient failures are retried with backoff.
+   */
   stateChanging: boolean;
   /** Statuses handed back to the caller instead of raising; default 2xx. */
   acceptStatus?: (status: number) => boolean;
@@ -176,7 +177,7 @@ export class HttpClient {
     if (req.path !== '' && req.path.slice(1).split('/').some(isDotOrEmpty)) {
       throw new PbxError('invalid_input', `${req.operation}: request path must not have an empty, "." or ".." segment`);
     }
-    const attempts = req.retry && !req.stateChanging ? this.retryDelaysMs.length + 1 : 1;
+    const attempts = req.stateChanging ? 1 : this.retryDelaysMs.length + 1;
     let lastError: PbxError | undefined;
     const generation = this.generation;
     const cutOff = () => this.closed || generation !== this.generation;
@@ -310,10 +311,9 @@ export class HttpClient {
   }
 
   private statusError(req: HttpRequest, res: HttpResponse): PbxError {
-    const code = res.status === 401 || res.status === 403 ? 'auth_failed' : res.status === 404 ? 'not_found' : 'provider_error';
     const detail = res.text ? `: ${truncate(res.text.replace(/\s+/g, ' '), 200)}` : '';
     return new PbxError(
-      code,
+      errorCodeOfStatus(res.status),
       this.redactor.redact(`${req.operation}: ${req.method} ${this.describe(req.path)} answered HTTP ${res.status}${detail}`),
       { status: res.status },
     );
@@ -325,7 +325,7 @@ export class HttpClient {
     const where = `${req.method} ${this.describe(req.path)}`;
     const notRepeated = 'it may or may not have taken effect and was not repeated';
     let out: PbxError;
-    let retryable = req.retry && !req.stateChanging;
+    let retryable = !req.stateChanging;
     if (err instanceof AnswerTooLarge) {
       // For a state-changing request the provider did process it, and only the answer tells
       // success from failure (3CX `result`, call-center `ret`, VoipNow error bodies): unknown,
@@ -401,7 +401,7 @@ function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-export function parseJson(text: string): unknown {
+function parseJson(text: string): unknown {
   const t = text.trim();
   if (!t || (t[0] !== '{' && t[0] !== '[' && t[0] !== '"')) return text;
   try {

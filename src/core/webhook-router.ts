@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import { isRecord } from './fields';
 import { readBody } from './request-body';
 import { repairJson } from './tolerant-json';
 import type { WebhookInput } from './types';
@@ -213,7 +214,7 @@ export class WebhookRouter {
     if (budget < 0 || declared > budget) return reject(413, 'payload too large');
 
     const deliver = (body: unknown, bodyText: string) => {
-      if (body !== undefined && typeof body !== 'string' && !isPlainRecord(body)) return reject(400, 'body is not an object');
+      if (body !== undefined && typeof body !== 'string' && !isRecord(body)) return reject(400, 'body is not an object');
       const input: WebhookInput = {
         method: method as 'GET' | 'POST',
         query: parseForm(rawQuery),
@@ -414,10 +415,6 @@ export function withinDepth(value: unknown, max: number): boolean {
     for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
   }
   return true;
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function safeStringify(value: unknown): string {

@@ -119,9 +119,7 @@ describe('core: HTTP client deadline and answer size', function () {
     it('closing the client while a state-changing answer drips is outcome_unknown, not a timeout', async () => {
       const client = new HttpClient({ baseUrl: hostile.url, timeout: 5000, rejectUnauthorized: true, redactor: new Redactor() });
       hostile.addRule({ match: () => true, behave: 'drip' });
-      const pending = failure(
-        client.send({ method: 'POST', path: '/call', body: {}, operation: 'makecall', retry: false, stateChanging: true }),
-      );
+      const pending = failure(client.send({ method: 'POST', path: '/call', body: {}, operation: 'makecall', stateChanging: true }));
       await new Promise((r) => setTimeout(r, 200));
       client.close();
       const err = await pending;
@@ -133,9 +131,8 @@ describe('core: HTTP client deadline and answer size', function () {
   describe(`an answer size limit (${MAX_ANSWER_BYTES} bytes) enforced while reading`, () => {
     const client = () =>
       new HttpClient({ baseUrl: hostile.url, timeout: 15000, rejectUnauthorized: true, redactor: new Redactor(), retryDelaysMs: [10, 20] });
-    const status = (c) => c.send({ method: 'GET', path: '/status', operation: 'extensions', retry: true, stateChanging: false });
-    const makecall = (c) =>
-      c.send({ method: 'POST', path: '/call', body: { a: 1 }, operation: 'makecall', retry: false, stateChanging: true });
+    const status = (c) => c.send({ method: 'GET', path: '/status', operation: 'extensions', stateChanging: false });
+    const makecall = (c) => c.send({ method: 'POST', path: '/call', body: { a: 1 }, operation: 'makecall', stateChanging: true });
     /** The huge answers' records once the server saw each connection end. */
     async function ended(count) {
       const deadline = Date.now() + 5000;
@@ -216,7 +213,7 @@ describe('core: path segments never resolve to another resource', () => {
   it('the HTTP client refuses a path with an empty or dot segment, whoever built it', async () => {
     const client = new HttpClient({ baseUrl: 'http://127.0.0.1:9/x', timeout: 500, rejectUnauthorized: true, redactor: new Redactor() });
     for (const path of ['/uapi/phoneCalls/@me/..', '/a/./b', '/a//b', '/a/%2E%2e/b', '/a/']) {
-      const err = await failure(client.send({ method: 'DELETE', path, operation: 'drop', retry: false, stateChanging: true }));
+      const err = await failure(client.send({ method: 'DELETE', path, operation: 'drop', stateChanging: true }));
       assert.equal(err.code, 'invalid_input', path);
     }
     client.close();
@@ -336,7 +333,7 @@ describe('core: one total deadline per action', () => {
       redactor: new Redactor([]),
       retryDelaysMs: [],
     });
-    const get = () => client.send({ method: 'GET', path: '/page', operation: 'extensions', retry: true, stateChanging: false });
+    const get = () => client.send({ method: 'GET', path: '/page', operation: 'extensions', stateChanging: false });
     try {
       const outcomes = await withActionDeadline(400, async () => {
         const out = [];

@@ -43,8 +43,7 @@ describe('core: HTTP client TLS policy', () => {
 
   const client = (rejectUnauthorized) =>
     new HttpClient({ baseUrl: base, timeout: 2000, rejectUnauthorized, redactor: new Redactor(['secret-key-123']), retryDelaysMs: [] });
-  const get = (c) =>
-    c.send({ method: 'GET', path: '/secret-key-123/pbx.calls', operation: 'call-count', retry: true, stateChanging: false });
+  const get = (c) => c.send({ method: 'GET', path: '/secret-key-123/pbx.calls', operation: 'call-count', stateChanging: false });
 
   it('refuses a self-signed certificate by default, with a hint and no key in the text', async () => {
     const strict = client(true);
@@ -67,10 +66,10 @@ describe('core: HTTP client TLS policy', () => {
 
   it('never follows an absolute URL outside the base URL', async () => {
     const c = client(false);
-    await assert.rejects(c.send({ method: 'GET', path: 'http://127.0.0.1:1/x', operation: 'x', retry: false, stateChanging: false }), {
+    await assert.rejects(c.send({ method: 'GET', path: 'http://127.0.0.1:1/x', operation: 'x', stateChanging: false }), {
       code: 'invalid_input',
     });
-    await assert.rejects(c.send({ method: 'GET', path: '//evil.example/x', operation: 'x', retry: false, stateChanging: false }), {
+    await assert.rejects(c.send({ method: 'GET', path: '//evil.example/x', operation: 'x', stateChanging: false }), {
       code: 'invalid_input',
     });
     c.close();

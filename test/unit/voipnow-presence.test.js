@@ -4,7 +4,8 @@
 const assert = require('node:assert/strict');
 const { voipnowListPresence } = require('../helpers/vendor-docs');
 const { presenceOf, entriesOf, readAllPages, PAGE_SIZE } = require('../../dist/providers/voipnow/presence');
-const { vendorError, errorCodeOf, uapiPath, SELF } = require('../../dist/providers/voipnow/api');
+const { uapiPath, SELF } = require('../../dist/providers/voipnow/api');
+const { vendorError } = require('../../dist/providers/voipnow/errors');
 const { phoneCallOf, phoneCallsOf, callInProgress, idsOf } = require('../../dist/providers/voipnow/calls');
 
 const DOC = voipnowListPresence();
@@ -155,7 +156,8 @@ describe('voipnow error bodies, from the documented codes', () => {
   }
 
   it('maps statuses: 401/403 auth_failed, 404 not_found, 5xx provider_error', () => {
-    assert.deepEqual([400, 401, 403, 404, 409, 500, 503].map(errorCodeOf), [
+    const codeOf = (status) => vendorError('extensions', { status, data: '', text: '' }).code;
+    assert.deepEqual([400, 401, 403, 404, 409, 500, 503].map(codeOf), [
       'invalid_input',
       'auth_failed',
       'auth_failed',

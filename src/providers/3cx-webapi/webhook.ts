@@ -88,7 +88,7 @@ export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
 }
 
 /** `230307114903_10-1` → `230307114903_10`: the leg suffix changes as the call moves. */
-export function callIdOf(id: string): string {
+function callIdOf(id: string): string {
   return id.replace(/-\d+$/, '');
 }
 
@@ -100,7 +100,7 @@ function defaultExtensionType(event: CallEventName, user: string | undefined): E
 }
 
 /** "mm:ss" or "hh:mm:ss" → seconds; empty → undefined. */
-export function parseDuration(value: string | undefined): number | undefined {
+function parseDuration(value: string | undefined): number | undefined {
   if (!value || !/^\d+(:\d{1,2}){1,2}$/.test(value.trim())) return undefined;
   return talkSeconds(
     value

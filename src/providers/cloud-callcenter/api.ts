@@ -1,11 +1,12 @@
 import { TokenCache, withToken } from '../../core/auth';
-import { PbxError, type ErrorCode } from '../../core/errors';
+import { errorCodeOfStatus, PbxError, type ErrorCode } from '../../core/errors';
+import { isRecord, recordOf, stringOf } from '../../core/fields';
 import type { HttpResponse } from '../../core/http';
 import { lookupTable } from '../../core/lookup';
 import type { ProviderContext } from '../../core/provider';
 
 /** The vendor states a token lasts 12 hours. */
-export const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000;
+const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000;
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
 /** `ret` 600: the token is no longer valid. Business code 1010: "extension exception, log in again". */
@@ -28,7 +29,7 @@ const RET_ERRORS = lookupTable<{ code: ErrorCode; what: string }>({
  * `provider_error` when the PBX refused because of its current state (the same request may work
  * later), `not_found` when the extension does not exist at all.
  */
-export const BUSINESS_ERRORS = lookupTable<{ code: ErrorCode; what: string }>({
+const BUSINESS_ERRORS = lookupTable<{ code: ErrorCode; what: string }>({
   '1001': { code: 'provider_error', what: 'connect failed' },
   '1002': { code: 'provider_error', what: 'operation exception' },
   '1003': { code: 'provider_error', what: 'operation failed' },
@@ -73,11 +74,6 @@ export class CallCenterApi {
 
   constructor(private readonly ctx: ProviderContext) {
     this.tokens = new TokenCache(() => this.login(), { refreshMarginMs: REFRESH_MARGIN_MS });
-  }
-
-  /** How many logins were made (tests, status). */
-  get loginCount(): number {
-    return this.tokens.fetchCount;
   }
 
   /** Runs one service with a token; a rejected token is replaced once and the call repeated once. */
@@ -125,7 +121,6 @@ export class CallCenterApi {
       path: '',
       body: form,
       operation: req.operation,
-      retry: !req.stateChanging,
       stateChanging: req.stateChanging,
       // PhalApi servers may mirror `ret` in the HTTP status: read the envelope whatever the status.
       acceptStatus: () => true,
@@ -135,12 +130,13 @@ export class CallCenterApi {
 }
 
 /** Checks the envelope and the business status; returns `data` or throws the mapped PbxError. */
-export function unwrap(req: Pick<ServiceCall, 'operation' | 'service'>, res: HttpResponse, where: string): ServiceAnswer {
+function unwrap(req: Pick<ServiceCall, 'operation' | 'service'>, res: HttpResponse, where: string): ServiceAnswer {
   const body = res.data;
   if (!isRecord(body) || body.ret === undefined) {
-    const code: ErrorCode = res.status === 401 || res.status === 403 ? 'auth_failed' : res.status === 404 ? 'not_found' : 'provider_error';
     const why = res.status >= 200 && res.status < 300 ? 'a body that is not the {ret, data, msg} envelope' : `HTTP ${res.status}`;
-    throw new PbxError(code, `${req.operation}: ${where} answered ${req.service} with ${why}`, { status: res.status });
+    throw new PbxError(errorCodeOfStatus(res.status), `${req.operation}: ${where} answered ${req.service} with ${why}`, {
+      status: res.status,
+    });
   }
   const ret = stringOf(body.ret);
   const msg = stringOf(body.msg);
@@ -173,18 +169,4 @@ export function unwrap(req: Pick<ServiceCall, 'operation' | 'service'>, res: Htt
 export function rowsOf(data: unknown): Json[] {
   const list = Array.isArray(data) ? data : isRecord(data) && Array.isArray(data.result) ? data.result : [];
   return list.filter(isRecord);
-}
-
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function recordOf(value: unknown): Json {
-  return isRecord(value) ? value : {};
-}
-
-export function stringOf(value: unknown): string {
-  if (typeof value === 'string') return value.trim();
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return '';
 }

@@ -1,8 +1,9 @@
 import { PbxError } from '../../core/errors';
+import { isRecord, stringOf } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
 import { op, type ProviderAdapter, type ProviderContext } from '../../core/provider';
 import type { ActionResult, OperationName, OperationSpec, Params } from '../../core/types';
-import { CallCenterApi, isRecord, rowsOf, stringOf } from './api';
+import { CallCenterApi, rowsOf } from './api';
 import { extensionStatesOf, queueAgentsOf } from './results';
 
 /**

@@ -1,6 +1,6 @@
+import { stringOf } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
 import type { ExtensionState, ExtensionStateName } from '../../core/types';
-import { stringOf } from './api';
 
 type Json = Record<string, unknown>;
 
@@ -10,7 +10,7 @@ type Json = Record<string, unknown>;
  * (1212 unanswered, 1216 rejected) leaves the seat free, so it counts as idle. 1217 paused is
  * not a phone state: it is reported as `paused: true` beside the phone state (see queueAgentOf).
  */
-export const STATE_CODES = lookupTable<ExtensionStateName>({
+const STATE_CODES = lookupTable<ExtensionStateName>({
   '1201': 'idle',
   '1202': 'ringing',
   '1203': 'busy', // off-hook
@@ -21,7 +21,7 @@ export const STATE_CODES = lookupTable<ExtensionStateName>({
   '1215': 'busy', // answered
   '1216': 'idle', // last offer rejected
 });
-export const PAUSED_CODE = '1217';
+const PAUSED_CODE = '1217';
 
 /** Words GetGroupExt uses (`state` idle/busy, `status` answer/hangup), plus the numeric codes. */
 export function stateOf(value: unknown): ExtensionStateName {

@@ -1,7 +1,8 @@
 import { withToken, type TokenCache } from '../../core/auth';
-import { PbxError, type ErrorCode } from '../../core/errors';
+import { PbxError } from '../../core/errors';
 import { joinPath, type HttpMethod, type HttpResponse, type PathParam } from '../../core/http';
 import type { ProviderContext } from '../../core/provider';
+import { vendorError } from './errors';
 import { createTokenCache } from './oauth';
 
 /** Marks the `@self` segment ("every extension of the user"): sent literally, not encoded. */
@@ -56,7 +57,6 @@ export class UapiClient {
       body: req.body,
       headers: { Authorization: `Bearer ${token}` },
       operation: req.operation,
-      retry: !req.stateChanging,
       stateChanging: req.stateChanging,
       // Every status comes back here, so the vendor's error body can be read.
       acceptStatus: () => true,
@@ -73,47 +73,4 @@ export class UapiClient {
     }
     throw vendorError(req.operation, res, this.ctx.redactor.redact.bind(this.ctx.redactor));
   }
-}
-
-/** HTTP status → error code; the vendor's own code stays in `providerCode`. */
-export function errorCodeOf(status: number): ErrorCode {
-  if (status === 400 || status === 422) return 'invalid_input';
-  if (status === 401 || status === 403) return 'auth_failed';
-  if (status === 404) return 'not_found';
-  return 'provider_error';
-}
-
-/**
- * `{"error":{"code":"extension_invalid","message":"..."}}` → PbxError with code by status,
- * `providerCode` = the vendor code, and the vendor message in the text.
- */
-export function vendorError(
-  operation: string,
-  res: Pick<HttpResponse, 'status' | 'data' | 'text'>,
-  redact: (text: string) => string = (t) => t,
-): PbxError {
-  const { code, message } = vendorErrorOf(res.data);
-  let text = `${operation}: VoipNow answered HTTP ${res.status}`;
-  if (code) text += ` ${code}`;
-  if (message) text += `: ${message}`;
-  else if (!code && res.text.trim()) text += `: ${res.text.replace(/\s+/g, ' ').trim().slice(0, 200)}`;
-  return new PbxError(errorCodeOf(res.status), redact(text), code ? { status: res.status, providerCode: code } : { status: res.status });
-}
-
-/** The vendor code and message of an error body, in either shape VoipNow uses. */
-export function vendorErrorOf(data: unknown): { code?: string; message?: string } {
-  if (!data || typeof data !== 'object') return {};
-  const error = (data as Record<string, unknown>).error;
-  if (typeof error === 'string') {
-    const description = (data as Record<string, unknown>).error_description;
-    return { code: error, message: typeof description === 'string' ? description : undefined };
-  }
-  if (error && typeof error === 'object') {
-    const e = error as Record<string, unknown>;
-    return {
-      code: typeof e.code === 'string' || typeof e.code === 'number' ? String(e.code) : undefined,
-      message: typeof e.message === 'string' ? e.message : undefined,
-    };
-  }
-  return {};
 }

@@ -1,9 +1,10 @@
+import { isRecord, recordOf, stringOf } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
 import type { Direction } from '../../core/types';
 import { entriesOf } from './presence';
 
 /** PhoneCall view `status`. */
-export const CALL_STATUSES = lookupTable({
+const CALL_STATUSES = lookupTable({
   '0': 'unknown',
   '1': 'off-hook',
   '2': 'trying',
@@ -13,7 +14,7 @@ export const CALL_STATUSES = lookupTable({
 });
 
 /** PhoneCall view `disposition`. */
-export const DISPOSITIONS = lookupTable({
+const DISPOSITIONS = lookupTable({
   '0': 'answered',
   '1': 'busy',
   '2': 'failed',
@@ -39,13 +40,13 @@ export interface ActiveCall {
  * are lists in the API and become text (several numbers joined with ",").
  */
 export function phoneCallOf(raw: unknown): ActiveCall {
-  const call = obj(raw);
+  const call = recordOf(raw);
   const views = Array.isArray(call.phoneCallView) ? call.phoneCallView : [];
-  const view = obj(views[0]);
+  const view = recordOf(views[0]);
   const out: ActiveCall = {
-    callId: str(call.id) || str(view.id),
-    extension: str(call.extension),
-    status: CALL_STATUSES.get(str(view.status)) ?? 'unknown',
+    callId: stringOf(call.id) || stringOf(view.id),
+    extension: stringOf(call.extension),
+    status: CALL_STATUSES.get(stringOf(view.status)) ?? 'unknown',
     answered: truthy(view.answered),
   };
   const source = numbers(view.source);
@@ -54,7 +55,7 @@ export function phoneCallOf(raw: unknown): ActiveCall {
   if (destination) out.destination = destination;
   const direction = flowOf(view.flow);
   if (direction) out.direction = direction;
-  const disposition = DISPOSITIONS.get(str(view.disposition));
+  const disposition = DISPOSITIONS.get(stringOf(view.disposition));
   if (disposition) out.disposition = disposition;
   return out;
 }
@@ -62,7 +63,7 @@ export function phoneCallOf(raw: unknown): ActiveCall {
 /** A list answer (collection, bare array, or one PhoneCall) → calls. */
 export function phoneCallsOf(data: unknown): ActiveCall[] {
   const items = entriesOf(data);
-  if (!items.length && data && typeof data === 'object' && !Array.isArray(data) && 'id' in data) return [phoneCallOf(data)];
+  if (!items.length && isRecord(data) && 'id' in data) return [phoneCallOf(data)];
   return items.map(phoneCallOf);
 }
 
@@ -74,14 +75,12 @@ export function callInProgress(calls: ActiveCall[]): ActiveCall | undefined {
 /** Ids in a hang-up answer: `[id, ...]`, `[{id}, ...]`, `{entry: [...]}` or `{id}`. */
 export function idsOf(data: unknown): string[] {
   const items = Array.isArray(data) ? data : entriesOf(data);
-  const list = items.length ? items : data && typeof data === 'object' && 'id' in data ? [data] : [];
-  return list
-    .map((item) => (item && typeof item === 'object' ? str((item as Record<string, unknown>).id) : str(item)))
-    .filter((id) => id !== '');
+  const list = items.length ? items : isRecord(data) && 'id' in data ? [data] : [];
+  return list.map((item) => stringOf(isRecord(item) ? item.id : item)).filter((id) => id !== '');
 }
 
 function flowOf(flow: unknown): Direction | undefined {
-  const f = str(flow).toLowerCase();
+  const f = stringOf(flow).toLowerCase();
   if (f === 'in' || f === 'incoming' || f === 'inbound') return 'inbound';
   if (f === 'out' || f === 'outgoing' || f === 'outbound') return 'outbound';
   if (f === 'local' || f === 'internal') return 'internal';
@@ -91,19 +90,11 @@ function flowOf(flow: unknown): Direction | undefined {
 function numbers(v: unknown): string {
   const list = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
   return list
-    .map(str)
+    .map(stringOf)
     .filter((s) => s !== '')
     .join(',');
 }
 
 function truthy(v: unknown): boolean {
   return v === true || v === 1 || v === '1' || (typeof v === 'string' && v.toLowerCase() === 'true');
-}
-
-function obj(v: unknown): Record<string, unknown> {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-function str(v: unknown): string {
-  return v === undefined || v === null || typeof v === 'object' ? '' : String(v).trim();
 }

@@ -1,11 +1,13 @@
 import { TokenCache, type IssuedToken } from '../../core/auth';
 import { PbxError } from '../../core/errors';
+import { recordOf } from '../../core/fields';
 import type { ProviderContext } from '../../core/provider';
+import { vendorErrorOf } from './errors';
 
 /** 4PSA's own client renews its token five minutes before `expires_in` runs out. */
-export const REFRESH_MARGIN_MS = 5 * 60_000;
+const REFRESH_MARGIN_MS = 5 * 60_000;
 /** Used when the token answer states no usable `expires_in` (the documented lifetime is about 1 h). */
-export const DEFAULT_LIFETIME_S = 3600;
+const DEFAULT_LIFETIME_S = 3600;
 
 /** The account's token cache: renewed five minutes early (at half-life for short-lived tokens). */
 export function createTokenCache(ctx: ProviderContext): TokenCache {
@@ -16,7 +18,7 @@ export function createTokenCache(ctx: ProviderContext): TokenCache {
  * OAuth2 client credentials: `POST {baseUrl}/oauth/token.php`, form-urlencoded. Any 4xx (the
  * documented `{"error":"invalid_client"}`) is `auth_failed`; the secret is never part of a text.
  */
-export async function requestToken(ctx: ProviderContext): Promise<IssuedToken> {
+async function requestToken(ctx: ProviderContext): Promise<IssuedToken> {
   const { clientId, clientSecret } = ctx.settings.credentials;
   if (!clientId || !clientSecret) {
     throw new PbxError('auth_failed', 'VoipNow needs the client ID (App Key) and client secret (App Secret) in the pbx-config node');
@@ -33,11 +35,10 @@ export async function requestToken(ctx: ProviderContext): Promise<IssuedToken> {
     path: '/oauth/token.php',
     body: form,
     operation: 'token',
-    retry: true,
     stateChanging: false,
     acceptStatus: () => true,
   });
-  const data = (res.data && typeof res.data === 'object' ? res.data : {}) as Record<string, unknown>;
+  const data = recordOf(res.data);
   if (res.status >= 200 && res.status < 300) {
     const token = typeof data.access_token === 'string' ? data.access_token.trim() : '';
     if (!token) {
@@ -48,29 +49,17 @@ export async function requestToken(ctx: ProviderContext): Promise<IssuedToken> {
     const expiresIn = Number.isFinite(stated) && stated > 0 ? stated : DEFAULT_LIFETIME_S;
     return { token, expiresInMs: expiresIn * 1000 };
   }
-  const reason = oauthReason(data);
+  const { code, message } = vendorErrorOf(data);
+  // `invalid_client: Client authentication failed.`
+  const reason = [code, message].filter(Boolean).join(': ').slice(0, 200);
   if (res.status >= 400 && res.status < 500) {
     throw new PbxError(
       'auth_failed',
       ctx.redactor.redact(`token: VoipNow refused the client credentials (HTTP ${res.status}${reason ? `, ${reason}` : ''})`),
-      reason ? { status: res.status, providerCode: reason.split(':')[0] } : { status: res.status },
+      code ? { status: res.status, providerCode: code } : { status: res.status },
     );
   }
   throw new PbxError('provider_error', ctx.redactor.redact(`token: VoipNow answered HTTP ${res.status}${reason ? ` (${reason})` : ''}`), {
     status: res.status,
   });
-}
-
-/** `{"error":"invalid_client","error_description":"..."}` → `invalid_client: ...`. */
-function oauthReason(data: Record<string, unknown>): string {
-  const error = data.error;
-  const code =
-    typeof error === 'string' ? error : error && typeof error === 'object' ? String((error as Record<string, unknown>).code ?? '') : '';
-  const description =
-    typeof data.error_description === 'string'
-      ? data.error_description
-      : error && typeof error === 'object' && typeof (error as Record<string, unknown>).message === 'string'
-        ? String((error as Record<string, unknown>).message)
-        : '';
-  return [code, description].filter(Boolean).join(': ').slice(0, 200);
 }

@@ -1,4 +1,5 @@
 import { PbxError } from '../../core/errors';
+import { isRecord, recordOf, stringOf } from '../../core/fields';
 import { pathParam } from '../../core/http';
 import { op, type ProviderAdapter, type ProviderContext } from '../../core/provider';
 import type { ActionResult, OperationName, OperationSpec, Params } from '../../core/types';
@@ -21,7 +22,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
 ];
 
 /** Queue agent `status` [unverified, from 4PSA client code]: 0 logged out, 1 online, 2 paused. */
-export const AGENT_STATUS = { loggedOut: 0, online: 1, paused: 2 } as const;
+const AGENT_STATUS = { loggedOut: 0, online: 1, paused: 2 } as const;
 
 type Json = Record<string, unknown>;
 
@@ -67,7 +68,7 @@ export class VoipNowAdapter implements ProviderAdapter {
   async testConnection(): Promise<string> {
     const res = await this.read('test', uapiPath('extensions', SELF, 'presence'), { count: 1, startIndex: 0 });
     if (res.status === 204) return 'connected, 0 extensions';
-    const total = Number((res.data as Json | null)?.totalResults);
+    const total = Number(recordOf(res.data).totalResults);
     return `connected, ${Number.isFinite(total) ? total : entriesOf(res.data).length} extensions`;
   }
 
@@ -85,7 +86,7 @@ export class VoipNowAdapter implements ProviderAdapter {
       stateChanging: true,
     });
     const created = entriesOf(res.data);
-    const first = created.length ? phoneCallOf(created[0]) : res.data && typeof res.data === 'object' ? phoneCallOf(res.data) : undefined;
+    const first = created.length ? phoneCallOf(created[0]) : isRecord(res.data) ? phoneCallOf(res.data) : undefined;
     const payload: Json = { ok: true, operation: 'makecall', extension, destination };
     if (first?.callId) payload.callId = first.callId;
     return { payload, raw: res.data };
@@ -137,7 +138,7 @@ export class VoipNowAdapter implements ProviderAdapter {
   private async extensionState(extension: string): Promise<ActionResult> {
     const res = await this.read('extension-state', uapiPath('extensions', pathParam('extension', extension), 'presence'));
     const entries = res.status === 204 ? [] : entriesOf(res.data);
-    const entry = entries.find((e) => String((e as Json | null)?.extension ?? '') === extension) ?? entries[0];
+    const entry = entries.find((e) => stringOf(recordOf(e).extension) === extension) ?? entries[0];
     if (!entry) throw new PbxError('not_found', `extension-state: VoipNow has no presence for extension ${extension}`);
     const state = presenceOf(entry);
     if (!state.extension) state.extension = extension;

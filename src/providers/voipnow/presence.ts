@@ -1,13 +1,14 @@
+import { isRecord, recordOf, stringOf } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
 import type { ExtensionState, ExtensionStateName } from '../../core/types';
 
 /** Presence `status`: 0 unknown, 1 online, 2 ringing, 3 busy. */
-export const PRESENCE_STATES = lookupTable<ExtensionStateName>({ '0': 'unknown', '1': 'idle', '2': 'ringing', '3': 'busy' });
+const PRESENCE_STATES = lookupTable<ExtensionStateName>({ '0': 'unknown', '1': 'idle', '2': 'ringing', '3': 'busy' });
 
 export type RegistrationWord = 'registered' | 'not-needed' | 'not-registered' | 'expired' | 'unknown';
 
 /** Presence `registration`: 1 registered, 2 not needed, -1 not registered, -2 expired, 0 unknown. */
-export const REGISTRATIONS = lookupTable<RegistrationWord>({
+const REGISTRATIONS = lookupTable<RegistrationWord>({
   '1': 'registered',
   '2': 'not-needed',
   '-1': 'not-registered',
@@ -41,16 +42,16 @@ export interface PresenceDevice {
  * offline, but nothing is registered either; `registration: 'not-needed'` says which.
  */
 export function presenceOf(entry: unknown): ExtensionState {
-  const e = (entry && typeof entry === 'object' ? entry : {}) as Record<string, unknown>;
+  const e = recordOf(entry);
   const devices = (Array.isArray(e.registration) ? e.registration : []).map(deviceOf);
   const registration = devices.reduce<RegistrationWord>(
     (best, d) => (RANK[d.registration] > RANK[best] ? d.registration : best),
     'unknown',
   );
   const registered = REGISTERED[registration];
-  const reported = PRESENCE_STATES.get(code(e.status)) ?? 'unknown';
+  const reported = PRESENCE_STATES.get(stringOf(e.status)) ?? 'unknown';
   const state: ExtensionStateName = registered === false && reported !== 'busy' && reported !== 'ringing' ? 'offline' : reported;
-  const out: ExtensionState = { extension: str(e.extension), state };
+  const out: ExtensionState = { extension: stringOf(e.extension), state };
   if (registered !== undefined) out.registered = registered;
   out.registration = registration;
   if (devices.length) out.devices = devices;
@@ -58,30 +59,29 @@ export function presenceOf(entry: unknown): ExtensionState {
 }
 
 function deviceOf(raw: unknown): PresenceDevice {
-  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const device: PresenceDevice = { registration: REGISTRATIONS.get(code(r.registration)) ?? 'unknown' };
-  if (str(r.agent)) device.agent = str(r.agent);
-  if (str(r.expire)) device.expire = str(r.expire);
+  const r = recordOf(raw);
+  const device: PresenceDevice = { registration: REGISTRATIONS.get(stringOf(r.registration)) ?? 'unknown' };
+  const agent = stringOf(r.agent);
+  const expire = stringOf(r.expire);
+  if (agent) device.agent = agent;
+  if (expire) device.expire = expire;
   return device;
 }
 
 /** The entries of a collection answer (`{entry: [...]}`); a bare array is taken as it is. */
 export function entriesOf(data: unknown): unknown[] {
   if (Array.isArray(data)) return data;
-  if (data && typeof data === 'object') {
-    const entry = (data as Record<string, unknown>).entry;
-    if (Array.isArray(entry)) return entry;
-    if (entry && typeof entry === 'object') return [entry];
-  }
-  return [];
+  const entry = recordOf(data).entry;
+  if (Array.isArray(entry)) return entry;
+  return isRecord(entry) ? [entry] : [];
 }
 
 /** The largest page the API serves; 1000 keeps answers small while the API allows 5000. */
 export const PAGE_SIZE = 1000;
 /** `startIndex` must stay below 5000 (presence doc, `startindex_invalid`). */
-export const MAX_START_INDEX = 4999;
+const MAX_START_INDEX = 4999;
 /** A hard bound on requests per listing, whatever the server answers. */
-export const MAX_PAGES = 50;
+const MAX_PAGES = 50;
 
 export interface PresencePage {
   /** 204 = nothing (more) to list. */
@@ -114,23 +114,15 @@ export async function readAllPages(fetchPage: (startIndex: number, count: number
     const items = entriesOf(res.data);
     if (!items.length) return { entries, pages, truncated: false };
     for (const item of items) {
-      const ext = str((item as Record<string, unknown> | null)?.extension);
+      const ext = stringOf(recordOf(item).extension);
       if (ext && seen.has(ext)) continue;
       if (ext) seen.add(ext);
       entries.push(item);
     }
     startIndex += items.length;
-    const total = Number((res.data as Record<string, unknown> | null)?.totalResults);
+    const total = Number(recordOf(res.data).totalResults);
     if (Number.isFinite(total) ? startIndex >= total : items.length < PAGE_SIZE) return { entries, pages, truncated: false };
     if (startIndex > MAX_START_INDEX) return { entries, pages, truncated: true };
   }
   return { entries, pages, truncated: true };
-}
-
-function code(v: unknown): string {
-  return v === undefined || v === null ? '' : String(v).trim();
-}
-
-function str(v: unknown): string {
-  return v === undefined || v === null ? '' : String(v);
 }

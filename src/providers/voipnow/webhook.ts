@@ -4,8 +4,8 @@ import { WebhookPayloadError } from '../../core/provider';
 import type { CallEvent, CallEventName, WebhookInput } from '../../core/types';
 
 /** The Call Event types, named as the `?event=` parameter of their callback URL carries them. */
-export const CALL_EVENT_TYPES = ['dial-in', 'dial-out', 'answer-incoming', 'answer-outgoing', 'hangup'] as const;
-export type CallEventType = (typeof CALL_EVENT_TYPES)[number];
+const CALL_EVENT_TYPES = ['dial-in', 'dial-out', 'answer-incoming', 'answer-outgoing', 'hangup'] as const;
+type CallEventType = (typeof CALL_EVENT_TYPES)[number];
 
 type Side = 'inbound' | 'outbound';
 
