@@ -1,6 +1,6 @@
 import { CALL_EVENT_NAMES, type CallEvent, type CallEventName } from '../core/types';
 import { t } from './i18n';
-import { healthAwareStatus } from './node-status';
+import { configStatus, healthAwareStatus } from './node-status';
 import type { PbxConfigNode } from './pbx-config';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
@@ -40,7 +40,7 @@ export default function register(RED: NodeAPI): void {
     let count = 0;
 
     if (!config?.account) {
-      node.status({ fill: 'red', shape: 'ring', text: t(RED, config ? 'status.config-error' : 'status.no-config') });
+      node.status(configStatus(RED, config));
       return;
     }
     const status = healthAwareStatus(RED, node, config.account);
