@@ -3,7 +3,7 @@
 // unknown provider, bad base URL, bad allowed senders) and when an action fails: red ring, short
 // translated text, from deploy on; and one rule for an error that is not a PbxError.
 const assert = require('node:assert/strict');
-const { helper, load, collect, pbxConfig, actionNodes, inLanguage } = require('../helpers/red');
+const { helper, load, collect, statusOf, pbxConfig, actionNodes, inLanguage } = require('../helpers/red');
 
 const DEAD = 'http://127.0.0.1:9';
 const KEY = 'config-status-access-key-0123';
@@ -144,6 +144,21 @@ describe('status of a failed action', function () {
       const { msg, statuses } = await failedCall({ operation: 'makecall' }, { extension: '117' });
       assert.equal(msg.error.code, 'invalid_input');
       assert.deepEqual(statuses.at(-1), red('输入无效'));
+    });
+  });
+
+  it('a pbx-status watching extensions shows the translated text when a poll fails', async () => {
+    await inLanguage('zh-CN', async () => {
+      await load(
+        [
+          pbxConfig({ provider: '3cx-webapi', baseUrl: `${DEAD}/webapi`, timeout: 500 }),
+          { id: 'watch', type: 'pbx-status', pbx: 'cfg', watch: true, interval: 2, wires: [[]] },
+        ],
+        { cfg: { accessKey: KEY } },
+      );
+      const watch = helper.getNode('watch');
+      const failed = await statusOf(watch, (s) => s.fill === 'red');
+      assert.deepEqual(failed, red('无法连接'));
     });
   });
 
