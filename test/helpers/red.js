@@ -11,7 +11,8 @@ helper.init(require.resolve('node-red'));
 // with @node-red/util's i18n under `<module>/<node set>`. Do the same, so a test sees the texts
 // users see and a key missing from the catalog fails the test instead of showing a readable key.
 const { i18n } = require(require.resolve('@node-red/util', { paths: [require.resolve('node-red')] }));
-const NAMESPACE = '@callflow/node-red-pbx/pbx-config';
+// Node-RED's namespace for a node set's catalog: `<package name>/<node set name>`.
+const NAMESPACE = `${require('../../package.json').name}/pbx-config`;
 const LOCALES = path.resolve(__dirname, '../../nodes/locales');
 i18n.init({ lang: 'en-US' });
 const catalogsLoaded = i18n.registerMessageCatalog(NAMESPACE, LOCALES, 'pbx-config.json');
@@ -166,5 +167,6 @@ module.exports = {
   inLanguage,
   text,
   catalogsLoaded,
+  translate,
   NAMESPACE,
 };
