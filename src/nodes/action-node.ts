@@ -4,6 +4,7 @@ import { ownProperty } from '../core/lookup';
 import { NODE_PARAMS } from '../core/provider';
 import type { NodeKind, ParamName, Params } from '../core/types';
 import { t } from './i18n';
+import { migrateNode } from './migrate';
 import { configStatus, errorStatus, healthAwareStatus, type HealthAwareStatus } from './node-status';
 import type { PbxConfigNode } from './pbx-config';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
@@ -99,9 +100,10 @@ export type AlternateMode = (node: Node, def: NodeDef, pbx: PbxConfigNode | unde
 
 /** Registers one of the three action node types; they differ only in their operation table. */
 export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, alternate?: AlternateMode): void {
-  function ActionNodeCtor(this: ActionNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
+  function ActionNodeCtor(this: ActionNode, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
     const node = this;
+    const def = migrateNode(RED, node, saved);
     node.pbx = (RED.nodes.getNode(String(def.pbx ?? '')) as PbxConfigNode | null) ?? undefined;
     const opProperty = operationProperty(kind);
     const configured = String(def[opProperty] ?? '');

@@ -18,6 +18,7 @@ export function asPbxError(err: unknown): PbxError {
 /** The message of anything thrown: an Error's, a thrown object's `message` (JSONata throws plain objects), else its text. */
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
-  if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') return (err as { message: string }).message;
+  if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string')
+    return (err as { message: string }).message;
   return String(err);
 }

@@ -13,6 +13,7 @@ import {
   type ServedAt,
 } from '../core/webhook-router';
 import { asPbxError, messageOf } from './as-pbx-error';
+import { migrateNode } from './migrate';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
 import { t } from './i18n';
@@ -41,9 +42,10 @@ const CREDENTIALS: Record<keyof PbxCredentials, { type: 'password' }> = {
 };
 
 export default function register(RED: NodeAPI): void {
-  function PbxConfig(this: PbxConfigNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
+  function PbxConfig(this: PbxConfigNode, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
     const node = this;
+    const def = migrateNode(RED, node, saved);
     node.provider = String(def.provider ?? '');
     node.baseUrl = String(def.baseUrl ?? '').trim();
     node.webhookPath = normalizePath(String(def.webhookPath || `/pbx/${node.id}`));

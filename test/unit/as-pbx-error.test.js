@@ -13,7 +13,10 @@ describe('asPbxError', () => {
   it('makes anything else invalid_input with its message', () => {
     const cases = [
       [new TypeError('base URL "ftp://x" is not an http(s) URL'), 'base URL "ftp://x" is not an http(s) URL'],
-      [{ code: 'S0203', position: 5, token: '(', message: 'Expected ")" before end of expression' }, 'Expected ")" before end of expression'],
+      [
+        { code: 'S0203', position: 5, token: '(', message: 'Expected ")" before end of expression' },
+        'Expected ")" before end of expression',
+      ],
       ['a thrown string', 'a thrown string'],
       [undefined, 'undefined'],
       [{ message: 42 }, '[object Object]'],
