@@ -1,8 +1,8 @@
 import { isPbxError, PbxError } from '../core/errors';
-import { asPbxError, messageOf } from './as-pbx-error';
 import { ownProperty } from '../core/lookup';
 import { NODE_PARAMS } from '../core/provider';
 import type { NodeKind, ParamName, Params } from '../core/types';
+import { asPbxError, messageOf } from './as-pbx-error';
 import { t } from './i18n';
 import { migrateNode } from './migrate';
 import { configStatus, errorStatus, healthAwareStatus, type HealthAwareStatus } from './node-status';

@@ -12,11 +12,11 @@ import {
   type Middleware,
   type ServedAt,
 } from '../core/webhook-router';
-import { asPbxError, messageOf } from './as-pbx-error';
-import { migrateNode } from './migrate';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
+import { asPbxError, messageOf } from './as-pbx-error';
 import { t } from './i18n';
+import { migrateNode } from './migrate';
 import type { AdminRequest, AdminResponse, Node, NodeAPI, NodeDef } from './red';
 
 export interface PbxConfigNode extends Node {
