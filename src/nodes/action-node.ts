@@ -2,8 +2,10 @@ import { isPbxError, PbxError } from '../core/errors';
 import { ownProperty } from '../core/lookup';
 import { NODE_PARAMS } from '../core/provider';
 import type { NodeKind, ParamName, Params } from '../core/types';
+import { asPbxError, messageOf } from './as-pbx-error';
 import { t } from './i18n';
-import { healthAwareStatus, type HealthAwareStatus } from './node-status';
+import { migrateNode } from './migrate';
+import { configStatus, errorStatus, healthAwareStatus, type HealthAwareStatus } from './node-status';
 import type { PbxConfigNode } from './pbx-config';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
@@ -52,12 +54,18 @@ export async function resolveParams(RED: NodeAPI, node: Node, def: NodeDef, kind
   return params;
 }
 
+/** A TypedInput's value; its failures (reported, or thrown at once like a JSONata syntax error) are `invalid_input`. */
 function evaluate(RED: NodeAPI, node: Node, value: unknown, type: string, msg: NodeMessage): Promise<unknown> {
+  const invalid = (err: unknown) => new PbxError('invalid_input', `cannot evaluate ${type} property: ${messageOf(err)}`);
   return new Promise((resolve, reject) => {
-    RED.util.evaluateNodeProperty(value, type, node, msg, (err, result) => {
-      if (err) reject(new PbxError('invalid_input', `cannot evaluate ${type} property: ${err.message}`));
-      else resolve(result);
-    });
+    try {
+      RED.util.evaluateNodeProperty(value, type, node, msg, (err, result) => {
+        if (err) reject(invalid(err));
+        else resolve(result);
+      });
+    } catch (err) {
+      reject(invalid(err));
+    }
   });
 }
 
@@ -92,9 +100,10 @@ export type AlternateMode = (node: Node, def: NodeDef, pbx: PbxConfigNode | unde
 
 /** Registers one of the three action node types; they differ only in their operation table. */
 export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, alternate?: AlternateMode): void {
-  function ActionNodeCtor(this: ActionNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
+  function ActionNodeCtor(this: ActionNode, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
     const node = this;
+    const def = migrateNode(RED, node, saved);
     node.pbx = (RED.nodes.getNode(String(def.pbx ?? '')) as PbxConfigNode | null) ?? undefined;
     const opProperty = operationProperty(kind);
     const configured = String(def[opProperty] ?? '');
@@ -103,7 +112,7 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
       status.close();
       done();
     });
-    if (!node.pbx) status.set({ fill: 'red', shape: 'ring', text: t(RED, 'status.no-config') });
+    if (!node.pbx?.account) status.set(configStatus(RED, node.pbx));
     if (alternate?.(node, def, node.pbx, status)) {
       // The alternate mode owns the node; inputs are acknowledged and dropped.
       node.on('input', (_msg, _send, done) => done());
@@ -117,10 +126,10 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
           done();
         },
         (err: unknown) => {
-          const e = isPbxError(err) ? err : new PbxError('provider_error', String(err));
+          const e = asPbxError(err);
           const details = e.toJSON();
           msg.pbx = { provider: node.pbx?.provider, operation: details.operation, error: details };
-          status.set({ fill: 'red', shape: 'ring', text: String(e.code) });
+          status.set(node.pbx?.account ? errorStatus(RED, e.code) : configStatus(RED, node.pbx));
           done(e);
         },
       );

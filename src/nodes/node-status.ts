@@ -1,5 +1,7 @@
 import type { Account } from '../core/account';
+import type { ErrorCode } from '../core/errors';
 import { t } from './i18n';
+import type { ConfigFault, PbxConfigNode } from './pbx-config';
 import type { Node, NodeAPI, NodeStatus } from './red';
 
 export interface HealthAwareStatus {
@@ -29,4 +31,51 @@ export function healthAwareStatus(RED: NodeAPI, node: Node, account: Account | u
     },
     close: () => void unsubscribe(),
   };
+}
+
+/** The red ring of a node whose pbx-config is missing or cannot start (it has no account): the reason, translated. */
+export function configStatus(RED: NodeAPI, config: PbxConfigNode | null | undefined): NodeStatus {
+  const text = config ? configFaultText(RED, config.configFault) : t(RED, 'status.no-config');
+  return { fill: 'red', shape: 'ring', text };
+}
+
+function configFaultText(RED: NodeAPI, fault: ConfigFault | undefined): string {
+  switch (fault) {
+    case 'path-in-use':
+      return t(RED, 'status.config.path-in-use');
+    case 'unknown-provider':
+      return t(RED, 'status.config.unknown-provider');
+    case 'bad-base-url':
+      return t(RED, 'status.config.bad-base-url');
+    case 'bad-allow-list':
+      return t(RED, 'status.config.bad-allow-list');
+    default:
+      return t(RED, 'status.config-error');
+  }
+}
+
+/** The red ring of a failed action: the error code's short text, translated. */
+export function errorStatus(RED: NodeAPI, code: ErrorCode): NodeStatus {
+  return { fill: 'red', shape: 'ring', text: errorText(RED, code) };
+}
+
+function errorText(RED: NodeAPI, code: ErrorCode): string {
+  switch (code) {
+    case 'invalid_input':
+      return t(RED, 'status.error.invalid-input');
+    case 'unsupported':
+      return t(RED, 'status.error.unsupported');
+    case 'auth_failed':
+      return t(RED, 'status.auth-failed');
+    case 'not_found':
+      return t(RED, 'status.error.not-found');
+    case 'timeout':
+      return t(RED, 'status.error.timeout');
+    case 'unreachable':
+      return t(RED, 'status.error.unreachable');
+    case 'provider_error':
+      return t(RED, 'status.error.provider-error');
+    case 'outcome_unknown':
+      return t(RED, 'status.error.outcome-unknown');
+  }
 }

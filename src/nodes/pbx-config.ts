@@ -4,20 +4,33 @@ import { AccountKeeper } from '../core/account-keeper';
 import { PbxError, Redactor } from '../core/errors';
 import { rateLimited } from '../core/rate-limit';
 import type { AccountSettings, PbxCredentials } from '../core/types';
-import { normalizePath, routerFor, validateAllowList, type Middleware, type ServedAt } from '../core/webhook-router';
+import {
+  normalizePath,
+  routerFor,
+  validateAllowList,
+  WebhookPathConflictError,
+  type Middleware,
+  type ServedAt,
+} from '../core/webhook-router';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
+import { asPbxError, messageOf } from './as-pbx-error';
 import { t } from './i18n';
+import { migrateNode } from './migrate';
 import type { AdminRequest, AdminResponse, Node, NodeAPI, NodeDef } from './red';
 
 export interface PbxConfigNode extends Node {
   provider: string;
   baseUrl: string;
   webhookPath: string;
-  /** Undefined when the node's settings are unusable; `configError` says why. */
+  /** Undefined when the node's settings are unusable; `configError` says why, `configFault` which kind of why. */
   account?: Account;
   configError?: string;
+  configFault?: ConfigFault;
 }
+
+/** Why a pbx-config cannot start: the nodes that use it show it (translated) as their status. */
+export type ConfigFault = 'unknown-provider' | 'bad-base-url' | 'bad-allow-list' | 'path-in-use' | 'config-error';
 
 const CREDENTIALS: Record<keyof PbxCredentials, { type: 'password' }> = {
   accessKey: { type: 'password' },
@@ -29,9 +42,10 @@ const CREDENTIALS: Record<keyof PbxCredentials, { type: 'password' }> = {
 };
 
 export default function register(RED: NodeAPI): void {
-  function PbxConfig(this: PbxConfigNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
+  function PbxConfig(this: PbxConfigNode, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
     const node = this;
+    const def = migrateNode(RED, node, saved);
     node.provider = String(def.provider ?? '');
     node.baseUrl = String(def.baseUrl ?? '').trim();
     node.webhookPath = normalizePath(String(def.webhookPath || `/pbx/${node.id}`));
@@ -39,12 +53,17 @@ export default function register(RED: NodeAPI): void {
     const redactor = new Redactor(Object.values(credentials));
     const keeper = keeperFor(RED);
 
+    // The step being taken, for the fault to show if it throws.
+    let fault: ConfigFault = 'unknown-provider';
     try {
       const definition = providerOf(node.provider);
       if (!definition) throw new Error(t(RED, 'errors.unknown-provider', { provider: node.provider }));
+      fault = 'bad-base-url';
       const settings = settingsOf(def, credentials);
+      fault = 'bad-allow-list';
       const allowFrom = String(def.allowFrom ?? '');
       validateAllowList(allowFrom);
+      fault = 'config-error';
       if (!RED.httpNode) node.warn(t(RED, 'warn.no-http-node'));
       const rejections = rateLimited((m) => node.warn(redactor.redact(m)));
       node.account = keeper.attach(node.id, {
@@ -56,7 +75,8 @@ export default function register(RED: NodeAPI): void {
         log: { debug: (m) => node.debug(m), warn: (m) => node.warn(m) },
       });
     } catch (err) {
-      node.configError = redactor.redact(err instanceof Error ? err.message : String(err));
+      node.configFault = err instanceof WebhookPathConflictError ? 'path-in-use' : fault;
+      node.configError = redactor.redact(messageOf(err));
       node.error(node.configError);
     }
 
@@ -151,7 +171,7 @@ async function answer(res: AdminResponse, redactor: Redactor, work: () => Promis
   try {
     res.json({ ok: true, ...(await work()) });
   } catch (err) {
-    const e = err instanceof PbxError ? err : new PbxError('invalid_input', err instanceof Error ? err.message : String(err));
+    const e = asPbxError(err);
     res.json({ ok: false, code: e.code, message: redactor.redact(e.message) });
   }
 }

@@ -1,6 +1,7 @@
 import { CALL_EVENT_NAMES, type CallEvent, type CallEventName } from '../core/types';
 import { t } from './i18n';
-import { healthAwareStatus } from './node-status';
+import { migrateNode } from './migrate';
+import { configStatus, healthAwareStatus } from './node-status';
 import type { PbxConfigNode } from './pbx-config';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
@@ -31,16 +32,17 @@ export function passes(filter: EventFilter, event: CallEvent): boolean {
 }
 
 export default function register(RED: NodeAPI): void {
-  function PbxEvent(this: Node, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
+  function PbxEvent(this: Node, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
     const node = this;
+    const def = migrateNode(RED, node, saved);
     const config = RED.nodes.getNode(String(def.pbx ?? '')) as PbxConfigNode | null;
     const filter = filterOf(def);
     const perEventOutputs = Number(def.outputs) === 4;
     let count = 0;
 
     if (!config?.account) {
-      node.status({ fill: 'red', shape: 'ring', text: t(RED, config ? 'status.config-error' : 'status.no-config') });
+      node.status(configStatus(RED, config));
       return;
     }
     const status = healthAwareStatus(RED, node, config.account);

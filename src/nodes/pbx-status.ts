@@ -1,8 +1,8 @@
-import { isPbxError } from '../core/errors';
 import type { ExtensionState } from '../core/types';
 import { registerActionNode } from './action-node';
+import { asPbxError } from './as-pbx-error';
 import { t } from './i18n';
-import type { HealthAwareStatus } from './node-status';
+import { errorStatus, type HealthAwareStatus } from './node-status';
 import type { PbxConfigNode } from './pbx-config';
 import { PresenceWatch } from './presence-watch';
 import type { Node, NodeAPI, NodeDef } from './red';
@@ -23,9 +23,9 @@ export default function register(RED: NodeAPI): void {
       onPoll: (outcome) => {
         if (outcome.ok) status.set({ fill: 'green', shape: 'dot', text: t(RED, 'status.watching', { count: outcome.count }) });
         else {
-          const code = isPbxError(outcome.error) ? outcome.error.code : 'provider_error';
-          status.set({ fill: 'red', shape: 'ring', text: code });
-          node.warn(`${t(RED, 'warn.watch-failed')}: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`);
+          const error = asPbxError(outcome.error);
+          status.set(errorStatus(RED, error.code));
+          node.warn(`${t(RED, 'warn.watch-failed')}: ${error.message}`);
         }
       },
     });

@@ -1,12 +1,53 @@
 'use strict';
-// node-red-node-test-helper set up once for all node tests, with the package's five node files.
+// node-red-node-test-helper set up once for all node tests, with the package's five node files
+// and the package's own message catalogs (nodes/locales), looked up as Node-RED looks them up.
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
 const supertest = require('supertest');
-const { i18n } = require('@node-red/util');
-const PACKAGE = require('../../package.json');
 
 helper.init(require.resolve('node-red'));
+
+// The helper hands nodes `RED._ = (key) => key`; Node-RED proper registers each node's catalog
+// with @node-red/util's i18n under `<module>/<node set>`. Do the same, so a test sees the texts
+// users see and a key missing from the catalog fails the test instead of showing a readable key.
+const { i18n } = require(require.resolve('@node-red/util', { paths: [require.resolve('node-red')] }));
+// Node-RED's namespace for a node set's catalog: `<package name>/<node set name>`.
+const NAMESPACE = `${require('../../package.json').name}/pbx-config`;
+const LOCALES = path.resolve(__dirname, '../../nodes/locales');
+i18n.init({ lang: 'en-US' });
+const catalogsLoaded = i18n.registerMessageCatalog(NAMESPACE, LOCALES, 'pbx-config.json');
+/** Keys of the package's catalog a node asked for and that do not exist: each fails the test that asked. */
+const missingKeys = [];
+
+function translate(key, substitutions) {
+  if (typeof key !== 'string' || !key.startsWith(`${NAMESPACE}:`)) return key;
+  if (!i18n.i.exists(key, substitutions)) {
+    missingKeys.push(key);
+    return `MISSING ${key}`;
+  }
+  return i18n._(key, substitutions);
+}
+
+afterEach(function () {
+  const missing = missingKeys.splice(0);
+  if (missing.length) this.test.error(new Error(`message keys missing from ${LOCALES}: ${[...new Set(missing)].join(', ')}`));
+});
+
+/** Runs `work` with Node-RED's runtime language set to `lang` ('en-US', 'zh-CN'), then sets en-US back. */
+async function inLanguage(lang, work) {
+  await catalogsLoaded;
+  await i18n.i.changeLanguage(lang);
+  try {
+    return await work();
+  } finally {
+    await i18n.i.changeLanguage('en-US');
+  }
+}
+
+/** The catalog text of `key` (without namespace) in the current language. */
+function text(key, substitutions) {
+  return translate(`${NAMESPACE}:${key}`, substitutions);
+}
 
 const configNode = require('../../nodes/pbx-config.js');
 let httpNode;
@@ -16,36 +57,24 @@ const capturingConfigNode = (RED) => {
   return configNode(RED);
 };
 
+/** A node module whose RED.\_ looks keys up in the real catalogs. */
+const withCatalogs = (register) => (RED) => {
+  RED._ = translate;
+  return register(RED);
+};
+
 const NODES = [
   capturingConfigNode,
   require('../../nodes/pbx-event.js'),
   require('../../nodes/pbx-call.js'),
   require('../../nodes/pbx-status.js'),
   require('../../nodes/pbx-queue.js'),
-];
+].map(withCatalogs);
 
-let catalogsLoaded;
-/** Registers the package's en-US message catalogs the way Node-RED does for an installed package (once). */
-function loadCatalogs() {
-  catalogsLoaded ??= (async () => {
-    i18n.init({ lang: 'en-US' });
-    const dir = path.resolve(__dirname, '../../nodes/locales');
-    for (const set of Object.keys(PACKAGE['node-red'].nodes))
-      await i18n.registerMessageCatalog(`${PACKAGE.name}/${set}`, dir, `${set}.json`);
-  })();
-  return catalogsLoaded;
-}
-
-/** The package's nodes, seeing Node-RED's real message catalogs instead of the helper's `RED._` (which hands keys back). */
-const NODES_WITH_CATALOGS = NODES.map((node) => (RED) => node(Object.create(RED, { _: { value: i18n._ } })));
-
-/**
- * Loads a flow with every package node available; resolves once it runs. With `catalogs`, the
- * nodes show the texts of nodes/locales/en-US, as in a real Node-RED.
- */
-async function load(flow, credentials = {}, { catalogs = false } = {}) {
-  if (catalogs) await loadCatalogs();
-  await helper.load(catalogs ? NODES_WITH_CATALOGS : NODES, flow, credentials);
+/** Loads a flow with every package node available; resolves once it runs. */
+async function load(flow, credentials = {}) {
+  await catalogsLoaded;
+  await helper.load(NODES, flow, credentials);
 }
 
 /** An HTTP client for Node-RED's httpNode app (where webhooks arrive). */
@@ -124,4 +153,20 @@ function eventNodes(props = {}) {
   ];
 }
 
-module.exports = { helper, load, webhook, webhookApp, collect, statusOf, wait, pbxConfig, actionNodes, eventNodes };
+module.exports = {
+  helper,
+  load,
+  webhook,
+  webhookApp,
+  collect,
+  statusOf,
+  wait,
+  pbxConfig,
+  actionNodes,
+  eventNodes,
+  inLanguage,
+  text,
+  catalogsLoaded,
+  translate,
+  NAMESPACE,
+};

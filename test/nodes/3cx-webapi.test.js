@@ -74,7 +74,7 @@ describe('nodes with a 3cx-webapi account', function () {
         provider: '3cx-webapi',
         operation: 'doublecall',
       });
-      assert.equal((await status).text, 'unsupported');
+      assert.equal((await status).text, 'not supported');
       assert.equal(sim.received('3cx-webapi').length, 0, 'nothing was sent');
     });
 

@@ -179,7 +179,7 @@ describe('nodes with a cloud-callcenter account', function () {
     assert.match(msg.error.message, /code 1012/);
     assert.equal(msg.pbx.error.providerCode, '1012');
     assert.equal(msg.pbx.error.provider, 'cloud-callcenter');
-    assert.equal((await status).text, 'not_found');
+    assert.equal((await status).text, 'not found');
   });
 
   it('a wrong app key reaches the catch node as auth_failed, no credential in the msg', async () => {

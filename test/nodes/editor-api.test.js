@@ -189,7 +189,7 @@ describe('editor support', function () {
       await until(() => last(seen.status).text === 'extensions ok', 'extensions ok');
       assert.deepEqual(last(seen.status), { fill: 'green', shape: 'dot', text: 'extensions ok' });
       assert.deepEqual(last(seen.ev), { fill: 'grey', shape: 'ring', text: STATUS.waiting }, 'pbx-event: its own status again');
-      assert.deepEqual(last(seen.call), { fill: 'red', shape: 'ring', text: 'auth_failed' }, 'pbx-call: its own last result');
+      assert.deepEqual(last(seen.call), { fill: 'red', shape: 'ring', text: STATUS['auth-failed'] }, 'pbx-call: its own last result');
       assert.deepEqual(last(seen.queue), {}, 'pbx-queue: no status of its own');
     });
 
