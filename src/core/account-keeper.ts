@@ -1,6 +1,6 @@
 import type { Account, AccountMemory } from './account';
 import type { Logger, WebhookInput } from './types';
-import type { DeliveryReply, WebhookRouter } from './webhook-router';
+import { normalizePath, type DeliveryReply, type WebhookRouter } from './webhook-router';
 
 /**
  * Whether the flows are running. Closed from the moment the flows start stopping (a deploy or a
@@ -54,7 +54,8 @@ interface Held {
   fingerprint: string;
   reply: DeliveryReply;
   bytes: number;
-  timer: NodeJS.Timeout;
+  expiresAt: number;
+  timer?: NodeJS.Timeout;
 }
 
 /** One config node id: its account and route, which outlive a redeploy of the node. */
@@ -64,6 +65,8 @@ interface Kept {
   settingsKey?: string;
   provider?: string;
   routeKey?: string;
+  /** The normalized path of its route, to find the owner of a path. */
+  routePath?: string;
   removeRoute?: () => void;
   request?: AttachRequest;
   /** Writes through the log of the config node attached last (a kept account outlives its first node). */
@@ -176,14 +179,33 @@ export class AccountKeeper {
     const routeKey = route ? JSON.stringify([route.path, route.secret ?? '', route.allowFrom ?? '']) : undefined;
     if (routeKey === kept.routeKey) return;
     kept.removeRoute?.();
-    kept.removeRoute = kept.routeKey = undefined;
+    kept.removeRoute = kept.routeKey = kept.routePath = undefined;
     if (!route || !this.router) return;
+    const path = normalizePath(route.path);
+    this.takeOverFromClosed(kept, path);
     kept.removeRoute = this.router.register({
       ...route,
       onDelivery: (input, fingerprint, reply) => this.take(kept, input, fingerprint, reply),
       onRejected: (status, reason, remote) => kept.request?.onRejected(status, reason, remote),
     });
     kept.routeKey = routeKey;
+    kept.routePath = path;
+  }
+
+  /**
+   * A path still held by a closed node that has not come back yet (its successor may be moving
+   * to another path in the same deploy) goes to the node that wants it now, with the deliveries
+   * held on it. Should the closed node come back wanting it too, that one gets the conflict.
+   */
+  private takeOverFromClosed(kept: Kept, path: string): void {
+    for (const other of this.kept.values()) {
+      if (other === kept || other.request || other.routePath !== path) continue;
+      other.removeRoute?.();
+      other.removeRoute = other.routeKey = other.routePath = undefined;
+      for (const h of other.held) this.holdOn(kept, h);
+      other.held = [];
+      other.heldBytes = 0;
+    }
   }
 
   private take(kept: Kept, input: WebhookInput, fingerprint: string, reply: DeliveryReply): void {
@@ -195,10 +217,17 @@ export class AccountKeeper {
     }
     const bytes = fingerprint.length;
     if (kept.held.length >= this.limits.count || kept.heldBytes + bytes > this.limits.bytes) return reply(503);
-    const held: Held = { input, fingerprint, reply, bytes, timer: setTimeout(() => this.expire(kept, held), this.limits.ms) };
+    const held: Held = { input, fingerprint, reply, bytes, expiresAt: Date.now() + this.limits.ms };
+    this.holdOn(kept, held);
+  }
+
+  /** Puts `held` on `kept`, answered 503 by `kept` when it waited too long. */
+  private holdOn(kept: Kept, held: Held): void {
+    clearTimeout(held.timer);
+    held.timer = setTimeout(() => this.expire(kept, held), Math.max(0, held.expiresAt - Date.now()));
     held.timer.unref?.();
     kept.held.push(held);
-    kept.heldBytes += bytes;
+    kept.heldBytes += held.bytes;
   }
 
   private expire(kept: Kept, held: Held): void {

@@ -196,6 +196,38 @@ describe('core: AccountKeeper', () => {
     assert.deepEqual(router.paths, []);
   });
 
+  it('a path a closed node is leaving goes to the node that takes it in the same deploy, with what was held on it', async () => {
+    const gate = testGate(true);
+    const keeper = new AccountKeeper(router, gate);
+    keeper.attach('a', attachRequest({ route: { path: '/pbx/x' } }));
+    keeper.attach('b', attachRequest({ route: { path: '/pbx/y' } }));
+    gate.set(false);
+    keeper.detach('a', false);
+    keeper.detach('b', false);
+    const held = send(ringing(1), '/pbx/x');
+    await new Promise((r) => setTimeout(r, 50));
+    // b starts first and moves to a's path; a then moves elsewhere.
+    const b = keeper.attach('b', attachRequest({ route: { path: '/pbx/x' } }));
+    const got = listen(b);
+    keeper.attach('a', attachRequest({ route: { path: '/pbx/z' } }));
+    assert.deepEqual(router.paths.sort(), ['/pbx/x', '/pbx/z']);
+    gate.set(true);
+    assert.equal(await held, 200);
+    assert.deepEqual(got, ['2611290001_1-1'], 'the delivery held on the path reaches its new owner');
+    gate.set(false);
+    keeper.detach('b', false);
+    keeper.detach('a', false);
+    assert.throws(
+      () => {
+        keeper.attach('b', attachRequest({ route: { path: '/pbx/x' } }));
+        keeper.attach('a', attachRequest({ route: { path: '/pbx/x' } }));
+      },
+      /already used/,
+      'two running nodes on one path: still a conflict',
+    );
+    keeper.close();
+  });
+
   it('a listener that throws does not escape the delivery: logged, counted, the other listeners still served', async () => {
     const keeper = new AccountKeeper(router, testGate(true));
     const warnings = [];
