@@ -85,19 +85,3 @@ export function normalizeVoipNowWebhook(input: WebhookInput): CallEvent[] {
   if (mapped.event === 'hangup') event.outcome = callStatus === 'ANSWER' ? 'answered' : 'missed';
   return [event];
 }
-
-/** One callback URL per Call Event type, to paste into the extension's Call Events page. */
-export function voipNowWebhookHint(url: string): string {
-  const sep = url.includes('?') ? '&' : '?';
-  const label: Record<CallEventType, string> = {
-    'dial-in': 'Dial-In',
-    'dial-out': 'Dial-Out',
-    'answer-incoming': 'Answer incoming',
-    'answer-outgoing': 'Answer outgoing',
-    hangup: 'Hangup',
-  };
-  return [
-    'VoipNow → extension → Call Events: add one event per type (GET or POST), each with its own URL:',
-    ...CALL_EVENT_TYPES.map((type) => `${label[type]}: ${url}${sep}event=${type}`),
-  ].join('\n');
-}
