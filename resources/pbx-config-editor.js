@@ -40,6 +40,8 @@
             .append(' ')
             .append($('<span class="pbx-field-label">').text(editor.localized(field.label)))
             .appendTo($row);
+        // The space between label and input that the template's own rows have between their lines.
+        $row.append(' ');
         $input.attr('id', id).css('width', '70%').appendTo($row);
         return $row;
     }

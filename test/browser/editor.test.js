@@ -377,7 +377,7 @@ describe('editor in Chromium', function () {
         id,
       );
       assert.equal(shown.placeholder, p.baseUrlPlaceholder, id);
-      assert.match(shown.url, /^http:\/\/127\.0\.0\.1:\d+\/pbx\/\S+\/\{secret\}$/, id);
+      assert.match(shown.url, /^http:\/\/127\.0\.0\.1:\d+\/pbx\/\S+$/, id);
       assert.equal(shown.hint, fillHint(p.webhookHint['en-US'], shown.url), id);
       assert.ok(shown.hint.includes(shown.url), id);
     }
@@ -465,6 +465,19 @@ describe('editor in Chromium', function () {
         allowFrom: '',
         credentials: { accessKey: KEY },
       },
+      // A node using it: its dialog leads to the config dialog.
+      {
+        id: 'browser-test-event',
+        type: 'pbx-event',
+        z: 'tab-browser',
+        pbx: configId,
+        events: [],
+        direction: 'any',
+        outputs: 1,
+        x: 120,
+        y: 60,
+        wires: [[]],
+      },
     ]);
     await openEditor();
     return configId;
@@ -514,7 +527,9 @@ describe('editor in Chromium', function () {
     try {
       const zhPage = await zh.newPage();
       await zhPage.goto(nr.adminUrl('/'));
-      await zhPage.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('pbx-call'), null, { timeout: 30000 });
+      await zhPage.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('pbx-call') && RED.nodes.getType('pbx-queue'), null, {
+        timeout: 30000,
+      });
       const texts = await zhPage.evaluate(() => ({
         label: RED._('@callflow/node-red-pbx/pbx-call:pbx-call.label.extension'),
         status: RED._('@callflow/node-red-pbx/pbx-config:status.auth-failed'),
