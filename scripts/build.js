@@ -18,21 +18,22 @@ for (const file of fs.readdirSync(path.join(root, 'icons'))) {
 }
 
 const { PROVIDERS } = require(path.join(root, 'dist', 'providers'));
+const { catalogOf, credentialNames, settingNames } = require(path.join(root, 'dist', 'core', 'registry'));
 fs.writeFileSync(
   path.join(root, 'resources', 'providers.js'),
   `// Written by scripts/build.js from the provider registry (src/providers): do not edit.\n` +
-    `window.PbxProviders = ${JSON.stringify(PROVIDERS.catalog(), null, 2)};\n`,
+    `window.PbxProviders = ${JSON.stringify(catalogOf(PROVIDERS), null, 2)};\n`,
 );
 const configHtml = path.join(root, 'nodes', 'pbx-config.html');
 rewriteBlock(
   configHtml,
   'provider-settings',
-  PROVIDERS.settingNames().map((name) => `${name}: { value: '' },`),
+  settingNames(PROVIDERS).map((name) => `${name}: { value: '' },`),
 );
 rewriteBlock(
   configHtml,
   'provider-credentials',
-  PROVIDERS.credentialNames().map((name) => `${name}: { type: 'password' },`),
+  credentialNames(PROVIDERS).map((name) => `${name}: { type: 'password' },`),
 );
 
 /** Replaces the lines between `// <name>` and `// </name>` in `file`, indented like the markers. */

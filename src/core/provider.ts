@@ -1,6 +1,6 @@
 import { PbxError, type Redactor } from './errors';
 import type { HttpClient } from './http';
-import { operationNames } from './registry';
+import { KNOWN_OPERATIONS } from './registry';
 import type {
   AccountSettings,
   ActionResult,
@@ -17,6 +17,7 @@ import type {
 } from './types';
 
 export { NODE_PARAMS } from './types';
+export { KNOWN_OPERATIONS } from './registry';
 
 /** One credential of a provider: a pbx-config credential (Node-RED `type: 'password'`). */
 export interface CredentialField {
@@ -111,7 +112,7 @@ export async function runOperation(
     throw err;
   };
   if (!spec) {
-    const known = operationNames(node);
+    const known = KNOWN_OPERATIONS[node];
     return fail(
       known.includes(operation)
         ? new PbxError('unsupported', `${operation} is not supported by ${definition.label['en-US']}`)

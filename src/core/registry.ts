@@ -17,68 +17,62 @@ export interface CatalogEntry {
 /** Every provider by id, in the registry's order: served to the editor and written into resources/ at build. */
 export type ProviderCatalog = Record<ProviderId, CatalogEntry>;
 
+/** Every provider by id, in the order the editor lists them (no prototype: an id from input finds nothing else). */
+export type ProviderMap = Readonly<Record<ProviderId, ProviderDefinition>>;
+
 /**
  * Operation names of every provider registered in this process, per node kind, in registration
  * order: an operation outside these is a mistake (`invalid_input`), one inside them that a
  * provider lacks is `unsupported`.
  */
-const vocabulary: Record<NodeKind, string[]> = { call: [], status: [], queue: [] };
+export const KNOWN_OPERATIONS: Readonly<Record<NodeKind, readonly string[]>> = { call: [], status: [], queue: [] };
 
-export function operationNames(node: NodeKind): readonly string[] {
-  return vocabulary[node];
-}
-
-const ID = /^[a-z0-9][a-z0-9-]*$/;
+const ID = /^(?!\d+$)[a-z0-9][a-z0-9-]*$/;
 const PROPERTY = /^[A-Za-z][A-Za-z0-9]*$/;
 const HINT_URL = /\{url(\?[^}]*)?\}/;
 
-/** The providers of the package, looked up by id (a Map: an id from input finds no prototype member). */
-export class ProviderRegistry {
-  private readonly byId = new Map<ProviderId, ProviderDefinition>();
-
-  /** Checks every definition; a broken one throws here, when the package loads, naming what is wrong. */
-  constructor(definitions: readonly ProviderDefinition[]) {
-    for (const definition of definitions) {
-      const problems = problemsOf(definition);
-      if (this.byId.has(definition.id)) problems.push('registered twice');
-      if (problems.length) throw new Error(`provider "${definition.id}": ${problems.join('; ')}`);
-      this.byId.set(definition.id, definition);
-      for (const o of definition.operations) if (!vocabulary[o.node].includes(o.name)) vocabulary[o.node].push(o.name);
+/** Checks every definition (a broken one throws here, when the package loads, naming what is wrong) and maps them by id. */
+export function registerProviders(definitions: readonly ProviderDefinition[]): ProviderMap {
+  const byId: Record<ProviderId, ProviderDefinition> = Object.create(null);
+  for (const definition of definitions) {
+    const problems = problemsOf(definition);
+    if (Object.prototype.hasOwnProperty.call(byId, definition.id)) problems.push('registered twice');
+    if (problems.length) throw new Error(`provider "${definition.id}": ${problems.join('; ')}`);
+    byId[definition.id] = definition;
+  }
+  for (const definition of definitions) {
+    for (const o of definition.operations) {
+      const known = KNOWN_OPERATIONS[o.node] as string[];
+      if (!known.includes(o.name)) known.push(o.name);
     }
   }
+  return Object.freeze(byId);
+}
 
-  get(id: string): ProviderDefinition | undefined {
-    return this.byId.get(id);
-  }
+/** Every provider's credential names and `webhookSecret`: what pbx-config declares to Node-RED. */
+export function credentialNames(providers: ProviderMap): string[] {
+  return unique([...Object.values(providers).flatMap((d) => d.credentials.map((c) => c.name)), WEBHOOK_SECRET]);
+}
 
-  list(): ProviderDefinition[] {
-    return [...this.byId.values()];
-  }
+/** Every provider's extra setting names: pbx-config properties besides its own. */
+export function settingNames(providers: ProviderMap): string[] {
+  return unique(Object.values(providers).flatMap((d) => (d.settings ?? []).map((s) => s.name)));
+}
 
-  /** Every provider's credential names and `webhookSecret`: what pbx-config declares to Node-RED. */
-  credentialNames(): string[] {
-    return unique([...this.list().flatMap((d) => d.credentials.map((c) => c.name)), WEBHOOK_SECRET]);
+/** What the editor knows of every provider: the definitions without their code. */
+export function catalogOf(providers: ProviderMap): ProviderCatalog {
+  const out: ProviderCatalog = {};
+  for (const d of Object.values(providers)) {
+    out[d.id] = {
+      label: d.label,
+      credentials: d.credentials,
+      settings: d.settings ?? [],
+      baseUrlPlaceholder: d.baseUrlPlaceholder,
+      webhookHint: d.webhookHint,
+      operations: d.operations,
+    };
   }
-
-  /** Every provider's extra setting names: pbx-config properties besides its own. */
-  settingNames(): string[] {
-    return unique(this.list().flatMap((d) => (d.settings ?? []).map((s) => s.name)));
-  }
-
-  catalog(): ProviderCatalog {
-    const out: ProviderCatalog = {};
-    for (const d of this.list()) {
-      out[d.id] = {
-        label: d.label,
-        credentials: d.credentials,
-        settings: d.settings ?? [],
-        baseUrlPlaceholder: d.baseUrlPlaceholder,
-        webhookHint: d.webhookHint,
-        operations: d.operations,
-      };
-    }
-    return out;
-  }
+  return out;
 }
 
 function unique(names: string[]): string[] {
@@ -98,7 +92,7 @@ function problemsOf(d: ProviderDefinition): string[] {
       seen.add(name);
     }
   };
-  if (!ID.test(d.id)) problems.push('the id must be lower-case letters, digits and dashes');
+  if (!ID.test(d.id)) problems.push('the id must be lower-case letters, digits and dashes, not only digits');
   text('label', d.label);
   text('webhookHint', d.webhookHint);
   for (const lang of LANGUAGES) if (!HINT_URL.test(d.webhookHint?.[lang] ?? '')) problems.push(`webhookHint ${lang} has no {url}`);

@@ -7,6 +7,7 @@ import { rateLimited } from '../core/rate-limit';
 import type { AccountSettings, PbxCredentials } from '../core/types';
 import { normalizePath, routerFor, validateAllowList, type Middleware, type ServedAt } from '../core/webhook-router';
 import type { ProviderDefinition } from '../core/provider';
+import { catalogOf, credentialNames } from '../core/registry';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
 import { t } from './i18n';
@@ -22,7 +23,7 @@ export interface PbxConfigNode extends Node {
 }
 
 /** Every provider's credentials and the webhook secret; the editor declares the same (written by scripts/build.js). */
-const CREDENTIALS = Object.fromEntries(PROVIDERS.credentialNames().map((name) => [name, { type: 'password' as const }]));
+const CREDENTIALS = Object.fromEntries(credentialNames(PROVIDERS).map((name) => [name, { type: 'password' as const }]));
 
 export default function register(RED: NodeAPI): void {
   function PbxConfig(this: PbxConfigNode, def: NodeDef): void {
@@ -68,7 +69,7 @@ export default function register(RED: NodeAPI): void {
 
   // What the editor knows of every provider (it has the same, from resources/providers.js).
   RED.httpAdmin.get('/pbx-config/providers', RED.auth.needsPermission('pbx-config.read'), (_req, res) => {
-    res.json(PROVIDERS.catalog());
+    res.json(catalogOf(PROVIDERS));
   });
 
   RED.httpAdmin.get('/pbx-config/secret', RED.auth.needsPermission('pbx-config.write'), (_req, res) => {

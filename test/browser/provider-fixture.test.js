@@ -57,7 +57,7 @@ function packageWithFixture() {
   const before = fs.readFileSync(registry, 'utf8');
   const after = before
     .replace(/^(import [^\n]*\n)(?!import )/m, "$1import { tinyPbx } from './tiny-pbx';\n")
-    .replace(/new ProviderRegistry\(\[([^\]]*)\]\)/, 'new ProviderRegistry([$1, tinyPbx])');
+    .replace(/registerProviders\(\[([^\]]*)\]\)/, 'registerProviders([$1, tinyPbx])');
   assert.equal(after.split('\n').length, before.split('\n').length + 1, 'one line more in src/providers/index.ts');
   assert.match(after, /, tinyPbx\]\)/);
   fs.writeFileSync(registry, after);

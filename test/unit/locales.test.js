@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { PROVIDERS } = require('../../dist/providers');
-const { operationNames } = require('../../dist/core/registry');
+const { KNOWN_OPERATIONS } = require('../../dist/core/registry');
 
 const ROOT = path.resolve(__dirname, '../..');
 const LANGS = ['en-US', 'zh-CN'];
@@ -101,7 +101,7 @@ function editorKeys() {
       if (arg === 'key' && /var key = node\.type \+ '\.operations\.' \+ op;/.test(source)) {
         // The operation list of the action nodes: every operation of the registry, and fromMsg.
         for (const [type, kind] of Object.entries(ACTION_KINDS)) {
-          for (const op of [...operationNames(kind), 'fromMsg']) add(`${type}.operations.${op}`, type);
+          for (const op of [...KNOWN_OPERATIONS[kind], 'fromMsg']) add(`${type}.operations.${op}`, type);
         }
       } else if (!/^NS \+ key$|^'@callflow\/node-red-pbx\/pbx-config:' \+ key$/.test(arg)) {
         problems.push(`resources/${file}: ._(${arg}) is a key this test cannot check`);
@@ -179,7 +179,7 @@ describe('locales', () => {
   });
 
   it('the registry gives every provider text in both languages, the webhook hint with its URL', () => {
-    const providers = PROVIDERS.list();
+    const providers = Object.values(PROVIDERS);
     assert.ok(providers.length >= 3);
     for (const p of providers) {
       const texts = [

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const { PROVIDERS, providerOf } = require('../../dist/providers');
-const { ProviderRegistry, operationNames } = require('../../dist/core/registry');
+const { registerProviders, credentialNames, settingNames, catalogOf, KNOWN_OPERATIONS } = require('../../dist/core/registry');
 const { op } = require('../../dist/core/provider');
 const registerConfigNode = require('../../dist/nodes/pbx-config').default;
 
@@ -67,10 +67,7 @@ function definition(patch = {}) {
 
 describe('provider registry', () => {
   it('lists the providers in the order the editor shows them, each found by its id only', () => {
-    assert.deepEqual(
-      PROVIDERS.list().map((p) => p.id),
-      ['3cx-webapi', 'voipnow', 'cloud-callcenter'],
-    );
+    assert.deepEqual(Object.keys(PROVIDERS), ['3cx-webapi', 'voipnow', 'cloud-callcenter']);
     assert.equal(providerOf('voipnow').label['en-US'], '4PSA VoipNow (UnifiedAPI)');
     for (const id of ['constructor', '__proto__', 'toString', 'hasOwnProperty', '', '3CX-WEBAPI'])
       assert.equal(providerOf(id), undefined, id);
@@ -78,11 +75,11 @@ describe('provider registry', () => {
 
   it('pbx-config declares every credential of every provider and the webhook secret, at runtime and in pbx-config.html', () => {
     const names = ['accessKey', 'clientId', 'clientSecret', 'appId', 'appKey', 'webhookSecret'];
-    assert.deepEqual(PROVIDERS.credentialNames(), names);
+    assert.deepEqual(credentialNames(PROVIDERS), names);
     const { options } = registeredConfigNode();
     assert.deepEqual(options.credentials, Object.fromEntries(names.map((n) => [n, { type: 'password' }])));
     assert.deepEqual(literalBlock('provider-credentials'), names);
-    assert.deepEqual(PROVIDERS.settingNames(), []);
+    assert.deepEqual(settingNames(PROVIDERS), []);
     assert.deepEqual(literalBlock('provider-settings'), []);
   });
 
@@ -108,14 +105,15 @@ describe('provider registry', () => {
   });
 
   it('knows the operation names of each node kind over every provider, in registry order', () => {
-    assert.deepEqual(operationNames('call'), ['makecall', 'answer', 'drop', 'transfer', 'join', 'doublecall']);
-    assert.deepEqual(operationNames('queue'), ['login', 'logout', 'set-status', 'set-options']);
-    assert.equal(operationNames('status').length, 13);
-    assert.equal(operationNames('status')[0], 'extension-state');
+    assert.deepEqual(KNOWN_OPERATIONS.call, ['makecall', 'answer', 'drop', 'transfer', 'join', 'doublecall']);
+    assert.deepEqual(KNOWN_OPERATIONS.queue, ['login', 'logout', 'set-status', 'set-options']);
+    assert.equal(KNOWN_OPERATIONS.status.length, 13);
+    assert.equal(KNOWN_OPERATIONS.status[0], 'extension-state');
   });
 
   const BROKEN = [
     ['an id with capitals', { id: 'Test-PBX' }, /the id must be lower-case/],
+    ['an id of digits only', { id: '123' }, /not only digits/],
     ['no zh-CN label', { label: { 'en-US': 'Test PBX', 'zh-CN': ' ' } }, /label has no zh-CN text/],
     ['a hint without the URL', { webhookHint: { 'en-US': 'Post to it', 'zh-CN': '发送到 {url}' } }, /webhookHint en-US has no \{url\}/],
     ['a base URL example that is no URL', { baseUrlPlaceholder: 'pbx.example.com' }, /baseUrlPlaceholder is not an http\(s\) URL/],
@@ -160,17 +158,19 @@ describe('provider registry', () => {
   for (const [what, patch, message] of BROKEN) {
     it(`refuses a definition with ${what}, naming it`, () => {
       assert.throws(
-        () => new ProviderRegistry([definition(patch)]),
+        () => registerProviders([definition(patch)]),
         (err) => /^provider "[^"]*": /.test(err.message) && message.test(err.message),
       );
     });
   }
 
   it('refuses the same id twice, and takes a valid definition', () => {
-    assert.throws(() => new ProviderRegistry([definition(), definition()]), /provider "test-pbx": registered twice/);
-    const registry = new ProviderRegistry([definition()]);
-    assert.deepEqual(registry.credentialNames(), ['token', 'webhookSecret']);
-    assert.deepEqual(Object.keys(registry.catalog()), ['test-pbx']);
+    assert.throws(() => registerProviders([definition(), definition()]), /provider "test-pbx": registered twice/);
+    const providers = registerProviders([definition()]);
+    assert.deepEqual(credentialNames(providers), ['token', 'webhookSecret']);
+    assert.deepEqual(Object.keys(catalogOf(providers)), ['test-pbx']);
+    assert.equal(Object.isFrozen(providers), true);
+    assert.equal(Object.getPrototypeOf(providers), null);
   });
 });
 
