@@ -3,7 +3,7 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.demo/**', '.test-artifacts/**', 'nodes/**/*.html'] },
+  { ignores: ['dist/**', 'node_modules/**', '.demo/**', '.test-artifacts/**', 'nodes/**/*.html', 'resources/providers.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended.map((c) => ({ ...c, files: ['src/**/*.ts'] })),
   {
@@ -48,5 +48,13 @@ module.exports = tseslint.config(
       },
     },
     rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }] },
+  },
+  {
+    // Editor code Node-RED serves from resources/: plain browser scripts beside its editor globals.
+    files: ['resources/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly', Uint8Array: 'readonly', RED: 'readonly', $: 'readonly' },
+    },
   },
 );

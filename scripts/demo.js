@@ -9,13 +9,10 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const DEMO_SECRET = 'demo-webhook-secret';
 
-/** Credentials of the example config nodes, matching what the simulator accepts. */
-function demoCredentials(DEFAULT_CREDENTIALS) {
-  return {
-    'pbx-config-3cx-demo': { ...DEFAULT_CREDENTIALS['3cx-webapi'], webhookSecret: DEMO_SECRET },
-    'pbx-config-voipnow-demo': { ...(DEFAULT_CREDENTIALS.voipnow ?? {}), webhookSecret: DEMO_SECRET },
-    'pbx-config-cc-demo': { ...(DEFAULT_CREDENTIALS['cloud-callcenter'] ?? {}), webhookSecret: DEMO_SECRET },
-  };
+/** Credentials of an example config node: what the simulator accepts for its provider. */
+function demoCredentials(config, DEFAULT_CREDENTIALS) {
+  const own = Object.prototype.hasOwnProperty.call(DEFAULT_CREDENTIALS, config.provider) ? DEFAULT_CREDENTIALS[config.provider] : {};
+  return { ...own, webhookSecret: DEMO_SECRET };
 }
 
 /** Every example flow on its own tab; config nodes shared between examples appear once. */
@@ -61,10 +58,9 @@ async function startDemo({
   fs.rmSync(link, { recursive: true, force: true });
   fs.symlinkSync(ROOT, link, 'dir');
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
-  const creds = demoCredentials(DEFAULT_CREDENTIALS);
   fs.writeFileSync(
     path.join(userDir, 'flows_cred.json'),
-    JSON.stringify(Object.fromEntries(configs.map((c) => [c.id, creds[c.id] ?? { webhookSecret: DEMO_SECRET }])), null, 2),
+    JSON.stringify(Object.fromEntries(configs.map((c) => [c.id, demoCredentials(c, DEFAULT_CREDENTIALS)])), null, 2),
   );
   fs.writeFileSync(
     path.join(userDir, 'settings.js'),

@@ -1,19 +1,40 @@
 import { PbxError, type Redactor } from './errors';
 import type { HttpClient } from './http';
+import { KNOWN_OPERATIONS } from './registry';
 import type {
   AccountSettings,
   ActionResult,
   CallEvent,
+  LocalizedText,
   Logger,
   NodeKind,
   OperationName,
   OperationSpec,
   ParamName,
   Params,
-  PbxCredentials,
   ProviderId,
   WebhookInput,
 } from './types';
+
+export { NODE_PARAMS } from './types';
+export { KNOWN_OPERATIONS } from './registry';
+
+/** One credential of a provider: a pbx-config credential (Node-RED `type: 'password'`). */
+export interface CredentialField {
+  /** As Node-RED stores it and the adapter reads it: `settings.credentials[name]`. */
+  name: string;
+  label: LocalizedText;
+  /** `identifier`: an id the vendor issues (client id, app id); `secret`: a key. Neither is ever shown back. */
+  kind: 'identifier' | 'secret';
+}
+
+/** An extra setting of a provider: a pbx-config property chosen from a list; the first option is the default. */
+export interface SettingField {
+  /** The pbx-config property, as the adapter reads it: `settings.extra[name]`. */
+  name: string;
+  label: LocalizedText;
+  options: ReadonlyArray<{ value: string; label: LocalizedText }>;
+}
 
 /** What an adapter gets to work with: one account's settings and its shared HTTP client. */
 export interface ProviderContext {
@@ -31,18 +52,31 @@ export interface ProviderAdapter {
   close(): void;
 }
 
-/** Everything the package knows about one provider; registered in providers/index.ts. */
+/**
+ * Everything the package knows about one provider, the one place each of these facts is stated:
+ * the runtime, the editor (config dialog, operation lists, help tables) and the docs derive from
+ * it. Registered in src/providers/index.ts.
+ */
 export interface ProviderDefinition {
+  /** The pbx-config `provider` value: lower-case letters, digits and dashes. */
   id: ProviderId;
-  label: string;
-  /** Credentials this provider needs, besides `webhookSecret`. */
-  credentials: Array<keyof PbxCredentials>;
+  label: LocalizedText;
+  /** The credentials this provider needs, besides `webhookSecret` (every provider has that one). */
+  credentials: readonly CredentialField[];
+  /** Extra pbx-config settings this provider reads, if any. */
+  settings?: readonly SettingField[];
+  /** An example base URL, shown in the empty Base URL field. */
+  baseUrlPlaceholder: string;
+  /**
+   * How the PBX side is told where to send events, as the config dialog shows it: `{url}` stands
+   * for the webhook URL, `{url?name=value}` for it with that query parameter added.
+   */
+  webhookHint: LocalizedText;
+  /** What it supports; anything else is `unsupported`. */
   operations: readonly OperationSpec[];
   create(context: ProviderContext): ProviderAdapter;
   /** Turns one webhook delivery into zero or more events. Stateless; throws WebhookPayloadError on garbage. */
   normalizeWebhook(input: WebhookInput): CallEvent[];
-  /** How the PBX side is told where to send events, shown in the config dialog. */
-  webhookHint(url: string): string;
 }
 
 /** A delivery that parsed but is not a payload this provider could have sent (→ warning). */
@@ -60,7 +94,8 @@ export function op(
 
 /**
  * Validates an operation against a provider's table and runs it. Every failure comes out as a
- * PbxError carrying provider and operation, with a redacted message.
+ * PbxError carrying provider and operation, with a redacted message. An operation no registered
+ * provider has is `invalid_input`; one that others have is `unsupported`.
  */
 export async function runOperation(
   definition: ProviderDefinition,
@@ -77,11 +112,11 @@ export async function runOperation(
     throw err;
   };
   if (!spec) {
-    const known = KNOWN_OPERATIONS[node].includes(operation);
+    const known = KNOWN_OPERATIONS[node];
     return fail(
-      known
-        ? new PbxError('unsupported', `${operation} is not supported by ${definition.label}`)
-        : new PbxError('invalid_input', `unknown operation "${operation}"; expected one of ${KNOWN_OPERATIONS[node].join(', ')}`),
+      known.includes(operation)
+        ? new PbxError('unsupported', `${operation} is not supported by ${definition.label['en-US']}`)
+        : new PbxError('invalid_input', `unknown operation "${operation}"; expected one of ${known.join(', ')}`),
     );
   }
   const missing = spec.required.filter((p) => !params[p]);
@@ -99,30 +134,3 @@ export async function runOperation(
     return fail(new PbxError('provider_error', redactor.redact(`${operation}: ${message}`)));
   }
 }
-
-export const KNOWN_OPERATIONS: Record<NodeKind, string[]> = {
-  call: ['makecall', 'answer', 'drop', 'transfer', 'join', 'doublecall'],
-  status: [
-    'extension-state',
-    'extensions',
-    'extension-info',
-    'active-calls',
-    'queue-agents',
-    'list',
-    'group-members',
-    'usergroup-members',
-    'call-count',
-    'call-connections',
-    'queue-talking',
-    'queue-free',
-    'group-free',
-  ],
-  queue: ['login', 'logout', 'set-status', 'set-options'],
-};
-
-/** Parameters each node kind exposes as TypedInputs. */
-export const NODE_PARAMS: Record<NodeKind, ParamName[]> = {
-  call: ['extension', 'destination', 'callId', 'from', 'reference'],
-  status: ['extension', 'queue', 'group', 'kind'],
-  queue: ['extension', 'queue', 'status', 'enabled', 'external', 'recording'],
-};

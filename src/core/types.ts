@@ -1,6 +1,12 @@
 /** Public, provider-neutral shapes. Names here follow SPEC.md sections 4 and 6. */
 
-export type ProviderId = '3cx-webapi' | 'voipnow' | 'cloud-callcenter';
+/** The languages of the editor; every text a provider shows there comes in each of them. */
+export const LANGUAGES = ['en-US', 'zh-CN'] as const;
+export type Language = (typeof LANGUAGES)[number];
+export type LocalizedText = Readonly<Record<Language, string>>;
+
+/** A provider's id, e.g. the `provider` property of pbx-config: one of the registry's (src/providers/index.ts). */
+export type ProviderId = string;
 
 export type CallEventName = 'ringing' | 'answered' | 'hangup' | 'recording';
 export const CALL_EVENT_NAMES: readonly CallEventName[] = ['ringing', 'answered', 'hangup', 'recording'];
@@ -73,38 +79,22 @@ export interface WebhookInput {
 
 export type NodeKind = 'call' | 'status' | 'queue';
 
-export type CallOperation = 'makecall' | 'answer' | 'drop' | 'transfer' | 'join' | 'doublecall';
-export type StatusQuery =
-  | 'extension-state'
-  | 'extensions'
-  | 'extension-info'
-  | 'active-calls'
-  | 'queue-agents'
-  | 'list'
-  | 'group-members'
-  | 'usergroup-members'
-  | 'call-count'
-  | 'call-connections'
-  | 'queue-talking'
-  | 'queue-free'
-  | 'group-free';
-export type QueueOperation = 'login' | 'logout' | 'set-status' | 'set-options';
-export type OperationName = CallOperation | StatusQuery | QueueOperation;
+/** An operation of a node kind (a `query` on pbx-status); the providers' operation tables list them. */
+export type OperationName = string;
+
+/**
+ * The parameters each action node kind exposes, one TypedInput (node property `<param>` with
+ * `<param>Type`) each, in the order the edit dialog shows them (SPEC section 3). Operation tables
+ * use only these; any other parameter reaches no node.
+ */
+export const NODE_PARAMS = {
+  call: ['extension', 'destination', 'callId', 'from', 'reference'],
+  status: ['extension', 'queue', 'group', 'kind'],
+  queue: ['extension', 'queue', 'status', 'enabled', 'external', 'recording'],
+} as const satisfies Record<NodeKind, readonly string[]>;
 
 /** Every parameter a node can resolve from a TypedInput or msg.payload.<param>. */
-export type ParamName =
-  | 'extension'
-  | 'destination'
-  | 'callId'
-  | 'from'
-  | 'queue'
-  | 'group'
-  | 'kind'
-  | 'status'
-  | 'enabled'
-  | 'external'
-  | 'recording'
-  | 'reference';
+export type ParamName = (typeof NODE_PARAMS)[NodeKind][number];
 
 export type Params = Partial<Record<ParamName, string>>;
 
@@ -135,15 +125,11 @@ export interface ActionResult {
   raw: unknown;
 }
 
-/** Credentials as Node-RED stores them for a pbx-config node. */
-export interface PbxCredentials {
-  accessKey?: string;
-  clientId?: string;
-  clientSecret?: string;
-  appId?: string;
-  appKey?: string;
-  webhookSecret?: string;
-}
+/**
+ * Credentials as Node-RED stores them for a pbx-config node: the selected provider's credential
+ * fields by name (its definition's `credentials`), and `webhookSecret`.
+ */
+export type PbxCredentials = Record<string, string | undefined>;
 
 export interface AccountSettings {
   provider: ProviderId;
@@ -151,6 +137,8 @@ export interface AccountSettings {
   timeout: number;
   rejectUnauthorized: boolean;
   credentials: PbxCredentials;
+  /** The provider's extra settings by name (its definition's `settings`), each one of its options. */
+  extra?: Readonly<Record<string, string>>;
 }
 
 export interface Logger {

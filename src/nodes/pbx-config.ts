@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Account, DIRECTORY_KINDS, type DirectoryKind } from '../core/account';
 import { AccountKeeper } from '../core/account-keeper';
 import { PbxError, Redactor } from '../core/errors';
+import { ownProperty } from '../core/lookup';
 import { rateLimited } from '../core/rate-limit';
 import type { AccountSettings, PbxCredentials } from '../core/types';
 import {
@@ -12,6 +13,8 @@ import {
   type Middleware,
   type ServedAt,
 } from '../core/webhook-router';
+import type { ProviderDefinition } from '../core/provider';
+import { catalogOf, credentialNames } from '../core/registry';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
 import { asPbxError, messageOf } from './as-pbx-error';
@@ -32,14 +35,8 @@ export interface PbxConfigNode extends Node {
 /** Why a pbx-config cannot start: the nodes that use it show it (translated) as their status. */
 export type ConfigFault = 'unknown-provider' | 'bad-base-url' | 'bad-allow-list' | 'path-in-use' | 'config-error';
 
-const CREDENTIALS: Record<keyof PbxCredentials, { type: 'password' }> = {
-  accessKey: { type: 'password' },
-  clientId: { type: 'password' },
-  clientSecret: { type: 'password' },
-  appId: { type: 'password' },
-  appKey: { type: 'password' },
-  webhookSecret: { type: 'password' },
-};
+/** Every provider's credentials and the webhook secret; the editor declares the same (written by scripts/build.js). */
+const CREDENTIALS = Object.fromEntries(credentialNames(PROVIDERS).map((name) => [name, { type: 'password' as const }]));
 
 export default function register(RED: NodeAPI): void {
   function PbxConfig(this: PbxConfigNode, saved: NodeDef): void {
@@ -59,7 +56,7 @@ export default function register(RED: NodeAPI): void {
       const definition = providerOf(node.provider);
       if (!definition) throw new Error(t(RED, 'errors.unknown-provider', { provider: node.provider }));
       fault = 'bad-base-url';
-      const settings = settingsOf(def, credentials);
+      const settings = settingsOf(def, credentials, definition);
       fault = 'bad-allow-list';
       const allowFrom = String(def.allowFrom ?? '');
       validateAllowList(allowFrom);
@@ -90,18 +87,9 @@ export default function register(RED: NodeAPI): void {
 
   RED.nodes.registerType('pbx-config', PbxConfig, { credentials: CREDENTIALS });
 
-  // Editor support: operations per provider (the editor hides unsupported ones).
+  // What the editor knows of every provider (it has the same, from resources/providers.js).
   RED.httpAdmin.get('/pbx-config/providers', RED.auth.needsPermission('pbx-config.read'), (_req, res) => {
-    const out: Record<string, unknown> = {};
-    for (const [id, p] of Object.entries(PROVIDERS)) {
-      if (!p) continue;
-      out[id] = {
-        label: p.label,
-        credentials: p.credentials,
-        operations: p.operations.map((o) => ({ name: o.name, node: o.node, required: o.required, optional: o.optional })),
-      };
-    }
-    res.json(out);
+    res.json(catalogOf(PROVIDERS));
   });
 
   RED.httpAdmin.get('/pbx-config/secret', RED.auth.needsPermission('pbx-config.write'), (_req, res) => {
@@ -136,17 +124,29 @@ function keeperFor(RED: NodeAPI): AccountKeeper {
   return keeper;
 }
 
-function settingsOf(def: NodeDef, credentials: PbxCredentials): AccountSettings {
+function settingsOf(def: NodeDef, credentials: PbxCredentials, definition: ProviderDefinition): AccountSettings {
   const baseUrl = String(def.baseUrl ?? '').trim();
   if (!/^https?:\/\/[^\s]+$/i.test(baseUrl)) throw new Error(`base URL "${baseUrl}" is not an http(s) URL`);
   const timeout = Number(def.timeout);
   return {
-    provider: String(def.provider) as AccountSettings['provider'],
+    provider: definition.id,
     baseUrl,
     timeout: Number.isFinite(timeout) && timeout > 0 ? timeout : 10000,
     rejectUnauthorized: def.rejectUnauthorized !== false && def.rejectUnauthorized !== 'false',
     credentials,
+    extra: extraSettingsOf(def, definition),
   };
+}
+
+/** The provider's extra settings: each the node's value when it is one of the options, else the first option. */
+function extraSettingsOf(def: NodeDef, definition: ProviderDefinition): Record<string, string> {
+  const extra: Record<string, string> = {};
+  for (const setting of definition.settings ?? []) {
+    const value = ownProperty(def, setting.name);
+    const chosen = setting.options.find((o) => o.value === value) ?? setting.options[0];
+    extra[setting.name] = chosen.value;
+  }
+  return extra;
 }
 
 /** Node-RED's server and httpNodeRoot, where the router claims webhook requests before Node-RED's body parsers. */
@@ -200,15 +200,15 @@ function dialogAccount(RED: NodeAPI, body: Record<string, unknown>): { redactor:
       throw new PbxError('invalid_input', t(RED, 'errors.stored-credentials'));
     }
     const credentials: PbxCredentials = {};
-    for (const key of Object.keys(CREDENTIALS) as Array<keyof PbxCredentials>) {
-      const v = typed[key];
-      if (v === STORED) credentials[key] = stored[key];
+    for (const key of Object.keys(CREDENTIALS)) {
+      const v = ownProperty(typed, key);
+      if (v === STORED) credentials[key] = ownProperty(stored, key);
       else if (typeof v === 'string' && v) credentials[key] = v;
     }
     const definition = providerOf(String(body.provider ?? ''));
     if (!definition) throw new PbxError('invalid_input', t(RED, 'errors.unknown-provider', { provider: String(body.provider) }));
     return new Account({
-      settings: settingsOf({ ...body, id: 'dialog', type: 'pbx-config' } as NodeDef, credentials),
+      settings: settingsOf({ ...body, id: 'dialog', type: 'pbx-config' } as NodeDef, credentials, definition),
       definition,
       log: { debug: () => undefined, warn: () => undefined },
       retryDelaysMs: [],

@@ -20,23 +20,35 @@ export interface SimulatorOptions {
   webhooks?: Record<string, { url?: string; scheme?: WebhookScheme }>;
 }
 
-/** Credentials every simulated account accepts (demo and tests). */
-export const DEFAULT_CREDENTIALS = {
-  '3cx-webapi': { accessKey: 'demo-3cx-access-key' },
-  'cloud-callcenter': { appId: 'demo-cc-app-id', appKey: 'demo-cc-app-key' },
-  voipnow: { clientId: 'demo-voipnow-client', clientSecret: 'demo-voipnow-secret' },
+type Timing = Pick<SimulatorOptions, 'stepMs' | 'talkMs'>;
+
+/** A simulated provider: the credentials its accounts accept (demo and tests), and how to start it. */
+function simulated<C>(credentials: C, create: (credentials: C, timing: Timing) => ProviderSimulator) {
+  return { credentials, start: (timing: Timing) => create(credentials, timing) };
+}
+
+/** Every simulated provider by id; a new one adds one entry. */
+const SIMULATED = {
+  '3cx-webapi': simulated({ accessKey: 'demo-3cx-access-key' }, (c, t) => new ThreeCxSimulator({ ...c, ...t })),
+  'cloud-callcenter': simulated(
+    { appId: 'demo-cc-app-id', appKey: 'demo-cc-app-key' },
+    (c, t) => new CloudCallCenterSimulator({ ...c, ...t }),
+  ),
+  voipnow: simulated(
+    { clientId: 'demo-voipnow-client', clientSecret: 'demo-voipnow-secret' },
+    (c, t) => new VoipNowSimulator({ ...c, ...t }),
+  ),
 };
 
-/** One factory per provider; a new provider adds one line. */
-const FACTORIES: Array<(o: SimulatorOptions) => ProviderSimulator> = [
-  (o) => new ThreeCxSimulator({ accessKey: DEFAULT_CREDENTIALS['3cx-webapi'].accessKey, stepMs: o.stepMs, talkMs: o.talkMs }),
-  (o) => new CloudCallCenterSimulator({ ...DEFAULT_CREDENTIALS['cloud-callcenter'], stepMs: o.stepMs, talkMs: o.talkMs }),
-  (o) => new VoipNowSimulator({ ...DEFAULT_CREDENTIALS.voipnow, stepMs: o.stepMs, talkMs: o.talkMs }),
-];
+/** Credentials every simulated account accepts, by provider id. */
+export const DEFAULT_CREDENTIALS = Object.fromEntries(Object.entries(SIMULATED).map(([id, p]) => [id, p.credentials])) as {
+  [Id in keyof typeof SIMULATED]: (typeof SIMULATED)[Id]['credentials'];
+};
 
 /** Starts a simulator with every provider on 127.0.0.1. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = new Simulator(FACTORIES.map((make) => make(options)));
+  const timing = { stepMs: options.stepMs, talkMs: options.talkMs };
+  const sim = new Simulator(Object.values(SIMULATED).map((p) => p.start(timing)));
   for (const [id, target] of Object.entries(options.webhooks ?? {})) sim.setWebhook(id, target.url, target.scheme);
   await sim.listen(options.port ?? 0);
   return sim;

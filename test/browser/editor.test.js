@@ -333,6 +333,91 @@ describe('editor in Chromium', function () {
     await closeTrays();
   });
 
+  /** A webhook hint of the registry with the URL filled in, as the dialog shows it. */
+  function fillHint(template, url) {
+    return template.replace(/\{url(\?[^}]*)?\}/g, (_all, query) =>
+      query ? `${url}${url.includes('?') ? '&' : '?'}${query.slice(1)}` : url,
+    );
+  }
+
+  it('renders every provider of the registry in the config dialog: rows, base URL example, webhook hint', async () => {
+    const catalog = await (await fetch(nr.adminUrl('/pbx-config/providers'))).json();
+    await ensureConfig();
+    // Any pbx node of the workspace: its dialog leads to the config dialog.
+    const opened = await page.evaluate((id) => {
+      const node = RED.nodes.filterNodes({}).find((n) => /^pbx-(event|call|status|queue)$/.test(n.type) && n.pbx === id);
+      if (node) RED.editor.edit(node);
+      return !!node;
+    }, configId);
+    assert.ok(opened, 'a pbx node using the config');
+    await traysSettled();
+    await configButton('edit');
+    const offered = await page.evaluate(() =>
+      $('#node-config-input-provider option')
+        .map((_, o) => [[o.value, $(o).text()]])
+        .get(),
+    );
+    assert.deepEqual(
+      offered,
+      Object.entries(catalog).map(([id, p]) => [id, p.label['en-US']]),
+    );
+    for (const [id, p] of Object.entries(catalog)) {
+      await page.locator('#node-config-input-provider').selectOption(id);
+      const shown = await page.evaluate(() => ({
+        rows: $('.pbx-credential-row:visible')
+          .map((_, row) => [[$(row).attr('data-credential'), $(row).find('label').text().trim()]])
+          .get(),
+        placeholder: $('#node-config-input-baseUrl').attr('placeholder'),
+        url: $('#pbx-config-webhook-url').val(),
+        hint: $('#pbx-config-webhook-hint').text(),
+      }));
+      assert.deepEqual(
+        shown.rows,
+        p.credentials.map((c) => [c.name, c.label['en-US']]),
+        id,
+      );
+      assert.equal(shown.placeholder, p.baseUrlPlaceholder, id);
+      assert.match(shown.url, /^http:\/\/127\.0\.0\.1:\d+\/pbx\/\S+$/, id);
+      assert.equal(shown.hint, fillHint(p.webhookHint['en-US'], shown.url), id);
+      assert.ok(shown.hint.includes(shown.url), id);
+    }
+    await shot('pbx-config-dialog-providers', '#red-ui-editor-stack .red-ui-tray:last-child');
+    await closeTrays();
+  });
+
+  it('the help tables list what each provider supports, from the registry', async () => {
+    const catalog = await (await fetch(nr.adminUrl('/pbx-config/providers'))).json();
+    for (const [type, kind] of [
+      ['pbx-call', 'call'],
+      ['pbx-status', 'status'],
+      ['pbx-queue', 'queue'],
+    ]) {
+      const rows = await page.evaluate(
+        (t) =>
+          $('<div>')
+            .html(RED.nodes.getNodeHelp(t))
+            .find('table.pbx-support-table tr')
+            .map((_, tr) => [
+              $(tr)
+                .children()
+                .map((__, cell) => $(cell).text())
+                .get(),
+            ])
+            .get(),
+        type,
+      );
+      assert.deepEqual(rows[0], ['operation', 'parameters', 'providers'], type);
+      // Every operation of every provider, with that provider's own parameters.
+      for (const [id, p] of Object.entries(catalog)) {
+        for (const o of p.operations.filter((op) => op.node === kind)) {
+          const params = [...o.required, ...o.optional.map((x) => `${x} (optional)`)].join(', ') || '—';
+          const row = rows.find((r) => r[0] === o.name && r[1] === params);
+          assert.ok(row && row[2].split(', ').includes(p.label['en-US']), `${type}: ${id} ${o.name} (${params})`);
+        }
+      }
+    }
+  });
+
   for (const type of ACTION_TYPES) {
     it(`${type}: the edit dialog opens with its fields, and its help renders in the sidebar`, async () => {
       const id = await dropFromPalette(type, 250 + ACTION_TYPES.indexOf(type) * 40, 240 + ACTION_TYPES.indexOf(type) * 80);
@@ -379,6 +464,19 @@ describe('editor in Chromium', function () {
         rejectUnauthorized: true,
         allowFrom: '',
         credentials: { accessKey: KEY },
+      },
+      // A node using it: its dialog leads to the config dialog.
+      {
+        id: 'browser-test-event',
+        type: 'pbx-event',
+        z: 'tab-browser',
+        pbx: configId,
+        events: [],
+        direction: 'any',
+        outputs: 1,
+        x: 120,
+        y: 60,
+        wires: [[]],
       },
     ]);
     await openEditor();
@@ -429,14 +527,51 @@ describe('editor in Chromium', function () {
     try {
       const zhPage = await zh.newPage();
       await zhPage.goto(nr.adminUrl('/'));
-      await zhPage.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('pbx-call'), null, { timeout: 30000 });
+      await zhPage.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('pbx-call') && RED.nodes.getType('pbx-queue'), null, {
+        timeout: 30000,
+      });
       const texts = await zhPage.evaluate(() => ({
         label: RED._('@callflow/node-red-pbx/pbx-call:pbx-call.label.extension'),
         status: RED._('@callflow/node-red-pbx/pbx-config:status.auth-failed'),
         help: $('<div>').html(RED.nodes.getNodeHelp('pbx-call')).text(),
+        headers: $('<div>')
+          .html(RED.nodes.getNodeHelp('pbx-call'))
+          .find('table.pbx-support-table th')
+          .map((_, th) => $(th).text())
+          .get(),
+        table: $('<div>').html(RED.nodes.getNodeHelp('pbx-queue')).find('table.pbx-support-table').text(),
+        providers: $('<div>').html(RED.nodes.getNodeHelp('pbx-config')).find('.pbx-provider-list').text(),
+        options: $('<div>')
+          .html($('script[data-template-name="pbx-config"]').html())
+          .find('#node-config-input-provider option')
+          .map((_, o) => $(o).text())
+          .get(),
+        rows: $('<div>')
+          .html($('script[data-template-name="pbx-config"]').html())
+          .find('.pbx-credential-row label')
+          .map((_, l) => $(l).text().trim())
+          .get(),
       }));
       assert.deepEqual([texts.label, texts.status], ['分机', '认证失败']);
       assert.match(texts.help, /[\u4e00-\u9fff]/);
+      // What the editor renders from the provider registry, in Chinese.
+      const catalog = await (await fetch(nr.adminUrl('/pbx-config/providers'))).json();
+      const zhLabels = Object.values(catalog).map((p) => p.label['zh-CN']);
+      assert.deepEqual(texts.headers, ['操作', '参数', '服务商']);
+      assert.deepEqual(texts.options, zhLabels);
+      assert.ok(
+        zhLabels.some((l) => texts.table.includes(l)),
+        texts.table,
+      );
+      assert.ok(texts.table.includes('（可选）'), texts.table);
+      for (const p of Object.values(catalog)) {
+        assert.ok(texts.providers.includes(p.label['zh-CN']), p.label['zh-CN']);
+        assert.ok(texts.providers.includes(p.webhookHint['zh-CN'].split('\n')[0]), p.webhookHint['zh-CN']);
+      }
+      // One row per credential name, labelled as the first provider that has it.
+      const rows = new Map();
+      for (const c of Object.values(catalog).flatMap((p) => p.credentials)) if (!rows.has(c.name)) rows.set(c.name, c.label['zh-CN']);
+      assert.deepEqual(texts.rows, [...rows.values()]);
     } finally {
       await zh.close();
     }

@@ -24,7 +24,7 @@ describe('package', function () {
     assert.ok(scorecard.N02.test, 'every node has an example');
   });
 
-  it('packs nodes, icons, locales, examples, README and LICENSE, and no tests or simulator', () => {
+  it('packs nodes, icons, locales and help, editor resources, examples, README and LICENSE, and no tests or simulator', () => {
     const [info] = JSON.parse(
       execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
         cwd: ROOT,
@@ -38,8 +38,13 @@ describe('package', function () {
       assert.ok(files.includes(`nodes/${type}.html`), type);
       assert.ok(files.includes(`nodes/locales/en-US/${type}.json`), type);
       assert.ok(files.includes(`nodes/locales/zh-CN/${type}.json`), type);
+      assert.ok(files.includes(`nodes/locales/en-US/${type}.html`), `${type} help`);
+      assert.ok(files.includes(`nodes/locales/zh-CN/${type}.html`), `${type} help`);
       assert.ok(files.includes(`dist/nodes/${type}.js`), type);
     }
+    // The editor code and the provider catalog the build writes beside it.
+    for (const f of ['resources/pbx-editor.js', 'resources/pbx-config-editor.js', 'resources/providers.js'])
+      assert.ok(files.includes(f), f);
     for (const f of ['README.md', 'LICENSE', 'package.json', 'nodes/icons/pbx.svg', 'nodes/icons/pbx-event.svg'])
       assert.ok(files.includes(f), f);
     assert.ok(files.some((f) => f.startsWith('examples/')));

@@ -139,12 +139,6 @@ describe('cloud-callcenter webhook normalizer', () => {
       assert.throws(() => normalize(body), WebhookPayloadError);
     });
   }
-
-  it('webhookHint names both callbacks and the URL', () => {
-    const hint = definition.webhookHint('https://nr.example.test/pbx/abc/secret');
-    assert.match(hint, /call status callback: https:\/\/nr\.example\.test\/pbx\/abc\/secret/);
-    assert.match(hint, /CDR \(call record\) callback: https:\/\/nr\.example\.test\/pbx\/abc\/secret/);
-  });
 });
 
 describe('cloud-callcenter callbacks through the call tracker', () => {

@@ -1,15 +1,21 @@
 'use strict';
 // Every message key the runtime (t(RED, '...') in src/nodes) and the editor (data-i18n, node._(),
-// the pbx-config editor's t()) use exists, non-empty, in both en-US and zh-CN; both languages have
-// the same keys, placeholders and help pages; status texts stay short.
+// the t() of resources/*.js, the label of every operation in the provider registry) use exists,
+// non-empty, in both en-US and zh-CN; both languages have the same keys, placeholders and help
+// pages; status texts stay short. The parts the editor renders from the registry (provider labels,
+// credential and setting labels, webhook hints, the support tables of the help) come in both.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const { PROVIDERS } = require('../../dist/providers');
+const { KNOWN_OPERATIONS } = require('../../dist/core/registry');
 
 const ROOT = path.resolve(__dirname, '../..');
 const LANGS = ['en-US', 'zh-CN'];
 const TYPES = ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue'];
-const PROVIDERS = ['3cx-webapi', 'voipnow', 'cloud-callcenter'];
+/** The action node types and their kind in the operation tables. */
+const ACTION_KINDS = { 'pbx-call': 'call', 'pbx-status': 'status', 'pbx-queue': 'queue' };
+const CJK = /[\u4e00-\u9fff]/;
 
 const catalogs = Object.fromEntries(
   LANGS.map((lang) => [
@@ -68,41 +74,37 @@ function runtimeKeys() {
   return keys;
 }
 
-/** [{ catalog, key, where }] used by the editor templates. */
+/** [{ catalog, key, where }] used by the editor: the node templates and the shared code in resources/. */
 function editorKeys() {
   const keys = [];
   for (const type of TYPES) {
     const file = `${type}.html`;
     const html = fs.readFileSync(path.join(ROOT, 'nodes', file), 'utf8');
-    const add = (key, catalog = type) => keys.push({ catalog, key, where: file });
+    const add = (key) => keys.push({ catalog: type, key, where: file });
     for (const [, value] of html.matchAll(/data-i18n="([^"]*)"/g)) {
       for (const part of value.split(';')) add(part.replace(/^\[[^\]]*\]/, ''));
     }
     for (const arg of firstArgs(html, /\._\(/)) {
       if (/^'[^']*'$/.test(arg)) add(literals(arg)[0]);
-      else if (arg === "node.type + '.operations.' + op") {
-        // setupActionNode labels (in pbx-config.html, for the action node types).
-        for (const t of ['pbx-call', 'pbx-status', 'pbx-queue']) {
-          const own = fs.readFileSync(path.join(ROOT, 'nodes', `${t}.html`), 'utf8');
-          const [, list] = /var (?:OPERATIONS|QUERIES) = \[([^\]]*)\]/.exec(own);
-          for (const op of [...literals(list), 'fromMsg']) add(`${t}.operations.${op}`, t);
-        }
-      } else if (new RegExp(`^'${type}\\.operations\\.' \\+ (op|q)$`).test(arg)) {
-        // The node's fallback operation list, when pbx-config's shared editor code is missing.
-        const [, list] = /var (?:OPERATIONS|QUERIES) = \[([^\]]*)\]/.exec(html);
-        for (const op of literals(list)) add(`${type}.operations.${op}`);
-      } else if (arg === 'NS + key' && type === 'pbx-config') {
-        // The pbx-config editor's own t(key): its callers are checked below.
-      } else if (arg === "'pbx-config.placeholder.baseUrl-' + provider") {
-        for (const p of PROVIDERS) add(`pbx-config.placeholder.baseUrl-${p}`);
-      } else {
-        problems.push(`${file}: ._(${arg}) is a key this test cannot check; use a literal or teach the test`);
-      }
+      else problems.push(`${file}: ._(${arg}) is a key this test cannot check; use a literal or teach the test`);
     }
-    if (type === 'pbx-config') {
-      for (const arg of firstArgs(html, /(?<![\w.])t\((?!key)/)) {
-        if (/^'[^']*'$/.test(arg)) add(literals(arg)[0]);
-        else problems.push(`pbx-config.html: t(${arg}) is not a literal key`);
+  }
+  for (const file of fs.readdirSync(path.join(ROOT, 'resources')).filter((f) => f.startsWith('pbx-'))) {
+    const source = fs.readFileSync(path.join(ROOT, 'resources', file), 'utf8');
+    const add = (key, catalog = 'pbx-config') => keys.push({ catalog, key, where: `resources/${file}` });
+    // t(key): a pbx-config message; the definitions of t() themselves pass `key` on.
+    for (const arg of firstArgs(source, /(?<![\w.])t\(/)) {
+      if (/^'[^']*'$/.test(arg)) add(literals(arg)[0]);
+      else if (arg !== 'key') problems.push(`resources/${file}: t(${arg}) is not a literal key`);
+    }
+    for (const arg of firstArgs(source, /\._\(/)) {
+      if (arg === 'key' && /var key = node\.type \+ '\.operations\.' \+ op;/.test(source)) {
+        // The operation list of the action nodes: every operation of the registry, and fromMsg.
+        for (const [type, kind] of Object.entries(ACTION_KINDS)) {
+          for (const op of [...KNOWN_OPERATIONS[kind], 'fromMsg']) add(`${type}.operations.${op}`, type);
+        }
+      } else if (!/^NS \+ key$|^'@callflow\/node-red-pbx\/pbx-config:' \+ key$/.test(arg)) {
+        problems.push(`resources/${file}: ._(${arg}) is a key this test cannot check`);
       }
     }
   }
@@ -160,13 +162,37 @@ describe('locales', () => {
     }
   });
 
-  it('every node has help in both languages', () => {
+  it('every node has help in both languages under nodes/locales, none inline', () => {
     for (const type of TYPES) {
       const own = fs.readFileSync(path.join(ROOT, 'nodes', `${type}.html`), 'utf8');
-      assert.match(own, new RegExp(`data-help-name="${type}"`), `${type}.html (en-US help)`);
-      const zh = fs.readFileSync(path.join(ROOT, 'nodes/locales/zh-CN', `${type}.html`), 'utf8');
-      assert.match(zh, new RegExp(`data-help-name="${type}"`), `zh-CN/${type}.html`);
-      assert.match(zh, /<p>[^<]*[\u4e00-\u9fff]/, `zh-CN/${type}.html starts with Chinese text`);
+      assert.doesNotMatch(own, /data-help-name=/, `${type}.html has no inline help`);
+      for (const lang of LANGS) {
+        const help = fs.readFileSync(path.join(ROOT, 'nodes/locales', lang, `${type}.html`), 'utf8');
+        assert.match(help, new RegExp(`^<script type="text/html" data-help-name="${type}">`), `${lang}/${type}.html`);
+        if (lang === 'zh-CN') assert.match(help, /<p>[^<]*[\u4e00-\u9fff]/, `zh-CN/${type}.html starts with Chinese text`);
+        // The parts the editor renders from the provider registry (resources/pbx-editor.js).
+        if (ACTION_KINDS[type])
+          assert.ok(help.includes(`<div class="pbx-support" data-node="${ACTION_KINDS[type]}"></div>`), `${lang}/${type}.html`);
+        if (type === 'pbx-config') assert.ok(help.includes('<div class="pbx-providers"></div>'), `${lang}/${type}.html`);
+      }
+    }
+  });
+
+  it('the registry gives every provider text in both languages, the webhook hint with its URL', () => {
+    const providers = Object.values(PROVIDERS);
+    assert.ok(providers.length >= 3);
+    for (const p of providers) {
+      const texts = [
+        ['label', p.label],
+        ['webhookHint', p.webhookHint],
+        ...p.credentials.map((c) => [`credential ${c.name}`, c.label]),
+        ...(p.settings ?? []).flatMap((s) => [[`setting ${s.name}`, s.label], ...s.options.map((o) => [`option ${o.value}`, o.label])]),
+      ];
+      for (const [what, text] of texts) {
+        for (const lang of LANGS) assert.ok(typeof text[lang] === 'string' && text[lang].trim(), `${p.id} ${what} ${lang}`);
+      }
+      for (const lang of LANGS) assert.match(p.webhookHint[lang], /\{url(\?[^}]*)?\}/, `${p.id} webhookHint ${lang}`);
+      assert.match(p.webhookHint['zh-CN'], CJK, `${p.id}: the zh-CN webhook hint is Chinese`);
     }
   });
 });

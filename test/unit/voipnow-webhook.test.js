@@ -2,10 +2,9 @@
 // VoipNow Call Events: every event type by GET query and by POST form, with the type in
 // `?event=` and without it (inferred from CallStatus), each normalized field asserted.
 const assert = require('node:assert/strict');
-const { normalizeVoipNowWebhook, voipNowWebhookHint } = require('../../dist/providers/voipnow/webhook');
+const { normalizeVoipNowWebhook } = require('../../dist/providers/voipnow/webhook');
 const { WebhookPayloadError } = require('../../dist/core/provider');
 const { parseForm, parseWebhookBody } = require('../../dist/core/webhook-router');
-const { voipNow } = require('../../dist/providers/voipnow');
 
 const AT = new Date('2026-03-07T11:49:03.000Z');
 const TS = AT.toISOString();
@@ -214,14 +213,5 @@ describe('voipnow Call Events normalizer', () => {
     assert.throws(() => normalizeVoipNowWebhook(input('get', { ...noId, CallStatus: 'CALLING' }, 'dial-in')), WebhookPayloadError);
     assert.throws(() => normalizeVoipNowWebhook(input('post', { ...noId, CallStatus: 'ANSWER' })), WebhookPayloadError);
     assert.throws(() => normalizeVoipNowWebhook(input('get', {})), /without a CallID/);
-  });
-
-  it('hints one callback URL per event type', () => {
-    const hint = voipNowWebhookHint('https://nr.example.com/pbx/abc/s3cret');
-    for (const type of ['dial-in', 'dial-out', 'answer-incoming', 'answer-outgoing', 'hangup']) {
-      assert.ok(hint.includes(`https://nr.example.com/pbx/abc/s3cret?event=${type}`), type);
-    }
-    assert.ok(voipNowWebhookHint('http://h/p?x=1').includes('http://h/p?x=1&event=hangup'));
-    assert.equal(voipNow.webhookHint, voipNowWebhookHint);
   });
 });

@@ -4,8 +4,8 @@ import { WebhookPayloadError } from '../../core/provider';
 import type { CallEvent, CallEventName, WebhookInput } from '../../core/types';
 
 /** The Call Event types, named as the `?event=` parameter of their callback URL carries them. */
-const CALL_EVENT_TYPES = ['dial-in', 'dial-out', 'answer-incoming', 'answer-outgoing', 'hangup'] as const;
-type CallEventType = (typeof CALL_EVENT_TYPES)[number];
+export const CALL_EVENT_TYPES = ['dial-in', 'dial-out', 'answer-incoming', 'answer-outgoing', 'hangup'] as const;
+export type CallEventType = (typeof CALL_EVENT_TYPES)[number];
 
 type Side = 'inbound' | 'outbound';
 
@@ -84,20 +84,4 @@ export function normalizeVoipNowWebhook(input: WebhookInput): CallEvent[] {
   if (did) event.did = did;
   if (mapped.event === 'hangup') event.outcome = callStatus === 'ANSWER' ? 'answered' : 'missed';
   return [event];
-}
-
-/** One callback URL per Call Event type, to paste into the extension's Call Events page. */
-export function voipNowWebhookHint(url: string): string {
-  const sep = url.includes('?') ? '&' : '?';
-  const label: Record<CallEventType, string> = {
-    'dial-in': 'Dial-In',
-    'dial-out': 'Dial-Out',
-    'answer-incoming': 'Answer incoming',
-    'answer-outgoing': 'Answer outgoing',
-    hangup: 'Hangup',
-  };
-  return [
-    'VoipNow → extension → Call Events: add one event per type (GET or POST), each with its own URL:',
-    ...CALL_EVENT_TYPES.map((type) => `${label[type]}: ${url}${sep}event=${type}`),
-  ].join('\n');
 }
