@@ -9,7 +9,7 @@ export interface PbxErrorDetails {
   status?: number;
   provider?: ProviderId;
   operation?: OperationName | string;
-  /** Provider's own error code, e.g. VoipNow `extension_invalid` or call-center `1012`. */
+  /** The provider's own error code, e.g. `extension_invalid` or `1012`. */
   providerCode?: string;
 }
 

@@ -45,9 +45,9 @@ export interface HttpClientOptions {
 
 /**
  * The largest answer read from a provider, counted after decompression; reading stops and the
- * connection is closed as soon as an answer goes past it. The largest real answers are VoipNow
- * presence pages (1000 entries are asked for; the API serves at most 5000, ~250–600 bytes each:
- * 1.2–3 MB at worst) and 3CX `all.*` / `pbx.callsinfo` lists (tens to hundreds of KB).
+ * connection is closed as soon as an answer goes past it. The largest real answers are pages of
+ * presence lists (up to 5000 entries of ~250–600 bytes: 1.2–3 MB at worst) and lists of every
+ * extension or call (tens to hundreds of KB); README "Security and limits" names them.
  */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** setTimeout fires at once for anything longer. */
@@ -328,7 +328,7 @@ export class HttpClient {
     let retryable = !req.stateChanging;
     if (err instanceof AnswerTooLarge) {
       // For a state-changing request the provider did process it, and only the answer tells
-      // success from failure (3CX `result`, call-center `ret`, VoipNow error bodies): unknown,
+      // success from failure (a result flag, a return code, an error body): unknown,
       // so that nobody repeats a makecall that placed a call. A status query just failed.
       const what = `${where} sent an answer larger than ${MAX_ANSWER_BYTES} bytes (HTTP ${err.status}); reading stopped`;
       out = req.stateChanging
