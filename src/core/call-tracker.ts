@@ -146,6 +146,16 @@ export class CallTracker {
     return out;
   }
 
+  /**
+   * The route of call `callId` so far (as bounded by MAX_ROUTE_HOPS), for reading at once: not a
+   * copy. Undefined for a call not tracked (never seen, evicted, or past its TTL).
+   */
+  routeOf(callId: string): readonly RouteHop[] | undefined {
+    const tracked = this.calls.get(callId);
+    if (!tracked || this.now() - tracked.touchedAt > this.ttlMs) return undefined;
+    return tracked.summary.route;
+  }
+
   clear(): void {
     this.calls.clear();
   }

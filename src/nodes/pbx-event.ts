@@ -1,4 +1,4 @@
-import { CALL_EVENT_NAMES, type CallEvent, type CallEventName } from '../core/types';
+import { CALL_EVENT_NAMES, type CallEvent, type CallEventName, type RouteHop } from '../core/types';
 import { t } from './i18n';
 import { migrateNode } from './migrate';
 import { configStatus, healthAwareStatus } from './node-status';
@@ -7,10 +7,17 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
 const DIRECTIONS = new Set(['any', 'inbound', 'outbound', 'internal']);
 
+/**
+ * Where the extension filter looks: `event`, the extension the event is about; `route`, that or
+ * any hop of the call's route so far ("rang at": a ring-all call missed on 204 passes 117 too).
+ */
+export type ExtensionMatch = 'event' | 'route';
+
 /** What a pbx-event node lets through, from its settings. */
 export interface EventFilter {
   events: Set<CallEventName>;
   extension?: string;
+  extensionMatch: ExtensionMatch;
   direction: string;
 }
 
@@ -20,14 +27,25 @@ export function filterOf(def: NodeDef): EventFilter {
     raw.map((e) => String(e).trim()).filter((e): e is CallEventName => (CALL_EVENT_NAMES as readonly string[]).includes(e)),
   );
   const extension = String(def.extension ?? '').trim() || undefined;
+  // Saved before extensionMatch existed (or anything else): `event`, the old behaviour, so no migration step.
+  const extensionMatch: ExtensionMatch = def.extensionMatch === 'route' ? 'route' : 'event';
   const direction = DIRECTIONS.has(String(def.direction)) ? String(def.direction) : 'any';
-  return { events, extension, direction };
+  return { events, extension, extensionMatch, direction };
 }
 
-export function passes(filter: EventFilter, event: CallEvent): boolean {
+/**
+ * Whether `event` passes `filter`. `routeOf` gives the route of a call so far, for `route` on
+ * events that carry no `call` summary (ringing, answered): the call tracker's, read as the event
+ * is delivered, so it holds this event's hop and every earlier one.
+ */
+export function passes(filter: EventFilter, event: CallEvent, routeOf?: (callId: string) => readonly RouteHop[] | undefined): boolean {
   if (filter.events.size && !filter.events.has(event.event)) return false;
-  if (filter.extension && event.extension !== filter.extension) return false;
   if (filter.direction !== 'any' && event.direction !== filter.direction) return false;
+  if (filter.extension && event.extension !== filter.extension) {
+    if (filter.extensionMatch !== 'route') return false;
+    const route = event.call?.route ?? routeOf?.(event.callId) ?? [];
+    if (!route.some((hop) => hop.extension === filter.extension)) return false;
+  }
   return true;
 }
 
@@ -47,8 +65,10 @@ export default function register(RED: NodeAPI): void {
     }
     const status = healthAwareStatus(RED, node, config.account);
     status.set({ fill: 'grey', shape: 'ring', text: t(RED, 'status.waiting') });
+    const tracker = config.account.tracker;
+    const routeOf = (callId: string) => tracker.routeOf(callId);
     const unsubscribe = config.account.subscribe((event, raw) => {
-      if (!passes(filter, event)) return;
+      if (!passes(filter, event, routeOf)) return;
       const msg: NodeMessage = { topic: event.event, payload: event, raw };
       count++;
       status.set({ fill: 'green', shape: 'dot', text: `${count} · ${new Date().toTimeString().slice(0, 8)}` });
