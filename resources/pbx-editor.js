@@ -102,6 +102,28 @@
         });
     }
 
+    // ---- Every pbx node: the config node select ----------------------------------------------
+
+    /**
+     * A node with no pbx-config yet gets the only one the editor offers (Node-RED leaves the
+     * select on "add new" / "none"); with several, the user chooses. Call first in oneditprepare,
+     * after Node-RED has filled #node-input-pbx.
+     */
+    function preselectOnlyConfig(node) {
+        if (node.pbx) return;
+        var $pbx = $('#node-input-pbx');
+        var ids = $pbx
+            .find('option')
+            .map(function () {
+                return this.value;
+            })
+            .get()
+            .filter(function (id) {
+                return id && id !== '_ADD_';
+            });
+        if (ids.length === 1 && $pbx.val() !== ids[0]) $pbx.val(ids[0]).trigger('change');
+    }
+
     // ---- Action nodes: operation list and parameter rows -------------------------------------
 
     /**
@@ -112,6 +134,7 @@
      * `str` value completes from the PBX, see paramTypes()).
      */
     function setupActionNode(node, options) {
+        preselectOnlyConfig(node);
         var params = $('.pbx-param-row')
             .map(function () {
                 return $(this).attr('data-param');
@@ -129,26 +152,49 @@
         var $pbx = $('#node-input-pbx');
         var $note = $('.pbx-op-note');
         var specs = null;
+        var providerLabel = '';
         var first = true;
 
-        function operationLabel(op) {
-            var key = node.type + '.operations.' + op;
-            var text = node._(key);
-            return text && text !== key ? text : op;
+        /** The node type's text for `key` (under `<type>.`), or `fallback` when it has none. */
+        function ownText(key, fallback, substitutions) {
+            var full = node.type + '.' + key;
+            var text = node._(full, substitutions);
+            return text && text !== full ? text : fallback;
         }
 
+        function operationLabel(op) {
+            return ownText('operations.' + op, op);
+        }
+
+        /**
+         * Every operation of the node kind: those the selected provider supports first, then the
+         * others greyed out with the reason (the saved one stays selectable, so it is not lost).
+         */
         function fill() {
             var keep = first ? node[options.property] || '' : $op.val() || '';
             first = false;
             $op.empty();
             $('<option>').val('').text(operationLabel('fromMsg')).appendTo($op);
-            var names = specs ? Object.keys(specs) : operationNames(options.kind);
+            var names = operationNames(options.kind);
             if (keep && names.indexOf(keep) === -1) names.push(keep);
-            names.forEach(function (op) {
-                var supported = !specs || own.call(specs, op);
-                var text = operationLabel(op) + (supported ? '' : ' (' + t('pbx-config.editor.unsupported') + ')');
-                $('<option>').val(op).text(text).appendTo($op);
+            var supported = function (op) {
+                return !specs || own.call(specs, op);
+            };
+            var reason = ownText('editor.unsupported-by', t('pbx-config.editor.unsupported'), { provider: providerLabel });
+            names.filter(supported).forEach(function (op) {
+                $('<option>').val(op).text(operationLabel(op)).appendTo($op);
             });
+            names
+                .filter(function (op) {
+                    return !supported(op);
+                })
+                .forEach(function (op) {
+                    $('<option>')
+                        .val(op)
+                        .text(operationLabel(op) + ' (' + reason + ')')
+                        .prop('disabled', op !== keep)
+                        .appendTo($op);
+                });
             $op.val(keep);
             refresh();
         }
@@ -174,6 +220,7 @@
             var config = id && id !== '_ADD_' ? RED.nodes.node(id) : null;
             var providerId = config && config.provider;
             specs = null;
+            providerLabel = providerId ? label(providerId) : '';
             if (!providerId) {
                 note('');
             } else if (!isProvider(providerId)) {
@@ -424,6 +471,7 @@
         optionalTypedInput: optionalTypedInput,
         fillHint: fillHint,
         settingsOf: settingsOf,
+        preselectOnlyConfig: preselectOnlyConfig,
         setupActionNode: setupActionNode,
         loadDirectory: loadDirectory,
         completer: completer,

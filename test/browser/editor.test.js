@@ -35,7 +35,7 @@ const EXAMPLES = fs
   .sort();
 /** What each dialog must contain besides the config node select. */
 const DIALOG_FIELDS = {
-  'pbx-event': ['#node-input-pbx-event-ringing', '#node-input-direction', '#node-input-outputs'],
+  'pbx-event': ['#node-input-pbx-event-ringing', '#node-input-extensionMatch', '#node-input-direction', '#node-input-outputs'],
   'pbx-call': ['#node-input-operation', '#node-input-extension', '#node-input-destination'],
   'pbx-status': ['#node-input-query', '#node-input-watch', '#node-input-extension'],
   'pbx-queue': ['#node-input-operation', '#node-input-extension', '#node-input-queue'],
@@ -521,6 +521,50 @@ describe('editor in Chromium', function () {
       assert.equal(await page.evaluate(([nid, f]) => RED.nodes.node(nid)[f], [id, field]), expected[0]);
     });
   }
+
+  /** The pbx-config nodes the editor has. */
+  function configIds() {
+    return page.evaluate(() => {
+      const ids = [];
+      RED.nodes.eachConfig((c) => {
+        if (c.type === 'pbx-config') ids.push(c.id);
+      });
+      return ids;
+    });
+  }
+
+  it('a new event or action node picks the only pbx-config, and greys out what its provider lacks, saying why', async () => {
+    await ensureConfig();
+    assert.deepEqual(await configIds(), [configId], 'exactly one pbx-config');
+    const eventId = await dropFromPalette('pbx-event', 700, 420);
+    await openNodeDialog(eventId);
+    assert.equal(await page.locator('#node-input-pbx').inputValue(), configId, 'pbx-event');
+    await confirmTray();
+    assert.equal(await page.evaluate((id) => RED.nodes.node(id).pbx, eventId), configId);
+
+    const callId = await dropFromPalette('pbx-call', 700, 500);
+    await openNodeDialog(callId);
+    assert.equal(await page.locator('#node-input-pbx').inputValue(), configId, 'pbx-call');
+    // The config is 3CX WebAPI: doublecall is there, greyed out, with the reason.
+    const options = () =>
+      page.evaluate(() =>
+        $('#node-input-operation option')
+          .map((_, o) => [[o.value, $(o).text(), o.disabled]])
+          .get(),
+      );
+    const offered = await options();
+    const doublecall = offered.find(([value]) => value === 'doublecall');
+    assert.ok(doublecall, JSON.stringify(offered));
+    assert.equal(doublecall[2], true, 'doublecall cannot be chosen');
+    assert.match(doublecall[1], /not supported by 3CX WebAPI/);
+    for (const op of ['makecall', 'answer', 'drop', 'transfer', 'join']) {
+      const option = offered.find(([value]) => value === op);
+      assert.ok(option && !option[2] && !/not supported/.test(option[1]), op);
+    }
+    await shot('pbx-call-unsupported-operation', '#red-ui-editor-stack .red-ui-tray:last-child');
+    await confirmTray();
+    assert.equal(await page.evaluate((id) => RED.nodes.node(id).pbx, callId), configId);
+  });
 
   it('speaks Chinese to a zh-CN browser: labels, status texts and help', async () => {
     const zh = await context.browser().newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
