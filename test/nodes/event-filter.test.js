@@ -114,6 +114,18 @@ describe('pbx-event filters on 3CX scenarios', function () {
     assert.equal(got.inboundMissed[0].payload.from, '05551239988', 'the caller, to call back');
     assert.deepEqual(summary(got.inboundRangAt117), ['hangup:204:missed'], 'the outbound call from 117 is not in');
   });
+
+  it("the missed-call example's pbx-event node lets through the missed inbound call, not the unanswered outbound one", async () => {
+    const example = require('../../examples/3cx-missed-call-follow-up.json');
+    const [events] = example.filter((n) => n.type === 'pbx-event');
+    const { events: types, extension, extensionMatch, direction } = events;
+    const got = await loadEvents({ example: { events: types, extension, extensionMatch, direction } });
+    await play('outgoing-unanswered', 2);
+    await play('ringgroup-ringall-missed', 4);
+    await play('incoming-missed', 4);
+    assert.deepEqual(summary(got.example), ['hangup:204:missed', 'hangup:820:missed']);
+    assert.ok(got.example.every((m) => m.payload.direction === 'inbound' && m.payload.from === '05551239988'));
+  });
 });
 
 describe('"rang at" on a call whose route is cut to MAX_ROUTE_HOPS', () => {
