@@ -98,10 +98,19 @@ function editorKeys() {
       else if (arg !== 'key') problems.push(`resources/${file}: t(${arg}) is not a literal key`);
     }
     for (const arg of firstArgs(source, /\._\(/)) {
-      if (arg === 'key' && /var key = node\.type \+ '\.operations\.' \+ op;/.test(source)) {
-        // The operation list of the action nodes: every operation of the registry, and fromMsg.
-        for (const [type, kind] of Object.entries(ACTION_KINDS)) {
-          for (const op of [...KNOWN_OPERATIONS[kind], 'fromMsg']) add(`${type}.operations.${op}`, type);
+      if (arg === 'full' && /var full = node\.type \+ '\.' \+ key;/.test(source)) {
+        // ownText(key): a text of the action node's own catalog. Its keys: the operation list
+        // (every operation of the registry, and fromMsg) and the reason an operation is missing.
+        for (const call of firstArgs(source, /ownText\(/)) {
+          if (call === "'operations.' + op") {
+            for (const [type, kind] of Object.entries(ACTION_KINDS)) {
+              for (const op of [...KNOWN_OPERATIONS[kind], 'fromMsg']) add(`${type}.operations.${op}`, type);
+            }
+          } else if (/^'[^']*'$/.test(call)) {
+            for (const type of Object.keys(ACTION_KINDS)) add(`${type}.${literals(call)[0]}`, type);
+          } else if (call !== 'key') {
+            problems.push(`resources/${file}: ownText(${call}) is not a key this test can check`);
+          }
         }
       } else if (!/^NS \+ key$|^'@callflow\/node-red-pbx\/pbx-config:' \+ key$/.test(arg)) {
         problems.push(`resources/${file}: ._(${arg}) is a key this test cannot check`);
