@@ -144,6 +144,11 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     return service === 'App.Sip_Call.MakeCall' || service === 'App.Sip_Call.DoubleCall';
   }
 
+  /** The PhalApi envelope, `ret` mirrored in the HTTP status as such servers may do. */
+  refusal(message: string): SimReply {
+    return { status: 409, body: { ret: 409, data: null, msg: message } };
+  }
+
   scenarios(): string[] {
     return Object.keys(CALL_CENTER_SCENARIOS);
   }

@@ -111,7 +111,8 @@ export class Simulator {
       if (!provider) return reply(res, { status: 404, body: 'not found' });
       this.log(provider.id, simReq);
       if (this.options.requireWebhook && !provider.sender.url && provider.placesCall(simReq)) {
-        return reply(res, { status: 409, body: noWebhookTarget(provider.id) });
+        const message = noWebhookTarget(provider.id);
+        return reply(res, provider.refusal?.(message) ?? { status: 409, body: message });
       }
       const fault = this.takeFault(url.pathname, `${url.search}\n${simReq.rawBody.toString('latin1')}`);
       if (fault?.delayMs) await sleep(fault.delayMs);

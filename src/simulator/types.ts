@@ -30,6 +30,8 @@ export interface ProviderSimulator {
   play(name: string, options?: Record<string, unknown>): Promise<{ callId: string }>;
   /** Whether this API request places a call, whose events are webhooks (makecall and the like). */
   placesCall(req: SimRequest): boolean;
+  /** A refusal with HTTP status 409 in this provider's own error shape; default the message as text. */
+  refusal?(message: string): SimReply;
   /** Told the simulator's own URL once it listens (for URLs it hands out, e.g. recordings). */
   listening?(url: string): void;
   /** Snapshot of in-memory state for tests and the demo. */

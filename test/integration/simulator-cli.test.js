@@ -155,8 +155,43 @@ describe('integration: the pbx-simulator command from the packed package', funct
     const makecall = await fetch(`${base}/webapi/demo-3cx-access-key/makecall?firstnum=117&secondnum=05551239988`);
     assert.equal(makecall.status, 409);
     assert.match(await makecall.text(), /no webhook target for 3cx-webapi.*--webhook 3cx-webapi=<url>.*POST \/_sim\/webhook/);
+
+    // The other providers' call placing requests, refused in their own error shape.
+    const form = (fields) => ({ method: 'POST', body: new URLSearchParams(fields) });
+    const login = await (
+      await fetch(`${base}/callcenter`, form({ service: 'App.Sip_Auth.Login', appid: 'demo-cc-app-id', accesskey: 'demo-cc-app-key' }))
+    ).json();
+    const doubleCall = await fetch(
+      `${base}/callcenter`,
+      form({ service: 'App.Sip_Call.DoubleCall', token: login.data.result.token, extnumber: '90240001', anumber: '1390', bnumber: '1380' }),
+    );
+    assert.equal(doubleCall.status, 409);
+    const envelope = await doubleCall.json();
+    assert.equal(envelope.ret, 409);
+    assert.match(envelope.msg, /no webhook target for cloud-callcenter.*--webhook cloud-callcenter=<url>/);
+    const token = await (
+      await fetch(
+        `${base}/voipnow/oauth/token.php`,
+        form({
+          grant_type: 'client_credentials',
+          client_id: 'demo-voipnow-client',
+          client_secret: 'demo-voipnow-secret',
+          type: 'unifiedapi',
+          redirect_uri: 'http://127.0.0.1/',
+        }),
+      )
+    ).json();
+    const simple = await fetch(`${base}/voipnow/uapi/phoneCalls/@me/simple`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ extension: '0003*201', phoneCallView: [{ source: ['0003*201'], destination: ['0555'] }] }),
+    });
+    assert.equal(simple.status, 409);
+    assert.match(await simple.text(), /no webhook target for voipnow.*--webhook voipnow=<url>/);
     const state = await (await fetch(`${base}/_sim/state`)).json();
-    assert.deepEqual(state['3cx-webapi'].calls, [], 'no call was placed');
+    for (const id of Object.keys(PROVIDERS)) assert.deepEqual(state[id].calls, [], `${id}: no call was placed`);
+    // A status query is no call: it is answered.
+    assert.equal((await fetch(`${base}/webapi/demo-3cx-access-key/pbx.calls`)).status, 200);
 
     const hook = `${collector.url}/pbx/late-3cx`;
     assert.deepEqual(await post(`${base}/_sim/webhook`, { provider: '3cx-webapi', url: hook }), { status: 200, body: { ok: true } });
