@@ -102,6 +102,16 @@ export class ThreeCxSimulator implements ProviderSimulator {
     return Object.keys(THREE_CX_SCENARIOS);
   }
 
+  readonly scenarioOptions = {
+    caller: 'the external number (default 05551239988)',
+    did: 'the DID the call came in on (default none)',
+    scheme: 'post (JSON, default) or get (query string)',
+  };
+
+  placesCall(req: SimRequest): boolean {
+    return req.method === 'GET' && req.url.pathname.endsWith('/makecall');
+  }
+
   state(): unknown {
     return {
       extensions: [...this.extensions.values()].map((e) => ({

@@ -130,6 +130,25 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     this.seats = new Map(Object.entries(QUEUES).map(([q, members]) => [q, new Map(members.map((m) => [m, false]))]));
   }
 
+  readonly scenarioOptions = {
+    extension: 'the extension (default 90240001)',
+    extension2: 'the second extension of an extension-to-extension call (default 90240002)',
+    caller: 'the external number (default 13800138000)',
+    from: 'the first number a double call dials (default 13900139000)',
+    customuuid: 'the reference echoed in every callback',
+  };
+
+  placesCall(req: SimRequest): boolean {
+    if (req.method !== 'POST') return false;
+    const service = parseFormBody(req.rawBody, String(req.headers['content-type'] ?? ''))?.service;
+    return service === 'App.Sip_Call.MakeCall' || service === 'App.Sip_Call.DoubleCall';
+  }
+
+  /** The PhalApi envelope, `ret` mirrored in the HTTP status as such servers may do. */
+  refusal(message: string): SimReply {
+    return { status: 409, body: { ret: 409, data: null, msg: message } };
+  }
+
   scenarios(): string[] {
     return Object.keys(CALL_CENTER_SCENARIOS);
   }

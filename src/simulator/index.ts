@@ -12,6 +12,12 @@ export { VoipNowSimulator } from './voipnow';
 
 export interface SimulatorOptions {
   port?: number;
+  /** Loopback address to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Ids of the providers to simulate; default all. */
+  providers?: string[];
+  /** Refuse calls placed while their provider has no webhook target (the command does). */
+  requireWebhook?: boolean;
   /** Pause between the webhooks of one call (ms). */
   stepMs?: number;
   /** Talk time of calls placed through call control (ms). */
@@ -45,11 +51,36 @@ export const DEFAULT_CREDENTIALS = Object.fromEntries(Object.entries(SIMULATED).
   [Id in keyof typeof SIMULATED]: (typeof SIMULATED)[Id]['credentials'];
 };
 
-/** Starts a simulator with every provider on 127.0.0.1. */
+/** Ids of every simulated provider. */
+export const SIMULATED_PROVIDER_IDS = Object.keys(SIMULATED).sort();
+
+/** Starts a simulator with every provider (or those of `options.providers`) on 127.0.0.1. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const timing = { stepMs: options.stepMs, talkMs: options.talkMs };
-  const sim = new Simulator(Object.values(SIMULATED).map((p) => p.start(timing)));
+  const chosen = Object.entries(SIMULATED).filter(([id]) => !options.providers || options.providers.includes(id));
+  const sim = new Simulator(
+    chosen.map(([, p]) => p.start(timing)),
+    { requireWebhook: options.requireWebhook },
+  );
   for (const [id, target] of Object.entries(options.webhooks ?? {})) sim.setWebhook(id, target.url, target.scheme);
-  await sim.listen(options.port ?? 0);
+  await sim.listen(options.port ?? 0, options.host);
   return sim;
 }
+
+/** Every simulated provider as the command's help describes it, without starting a server. */
+export function describeProviders(): Array<{
+  id: string;
+  prefix: string;
+  credentials: Record<string, string>;
+  scenarios: string[];
+  scenarioOptions: Readonly<Record<string, string>>;
+}> {
+  return SIMULATED_PROVIDER_IDS.map((id) => {
+    const entry = SIMULATED[id as keyof typeof SIMULATED];
+    const p = entry.start({});
+    return { id, prefix: p.prefix, credentials: { ...entry.credentials }, scenarios: p.scenarios(), scenarioOptions: p.scenarioOptions };
+  });
+}
+
+// `node dist/simulator` runs the command.
+if (require.main === module) void import('./cli').then((cli) => cli.main(process.argv.slice(2)));

@@ -1,7 +1,20 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Fault, ProviderSimulator, SimReply, SimRequest } from './types';
-import type { WebhookScheme } from './webhook-sender';
+import { webhookTargetProblem, type WebhookScheme } from './webhook-sender';
+
+export interface ServerOptions {
+  /** Refuse (HTTP 409) API requests that place a call while its provider has no webhook target. */
+  requireWebhook?: boolean;
+}
+
+/** What a scenario or call without a webhook target answers: how to give it one. */
+export function noWebhookTarget(providerId: string): string {
+  return (
+    `no webhook target for ${providerId}, so its call events would go nowhere: start pbx-simulator with ` +
+    `--webhook ${providerId}=<url>, or POST /_sim/webhook {"provider":"${providerId}","url":"<url>"}`
+  );
+}
 
 export interface LoggedRequest {
   at: string;
@@ -23,7 +36,10 @@ export class Simulator {
   private server?: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
-  constructor(providers: ProviderSimulator[]) {
+  constructor(
+    providers: ProviderSimulator[],
+    private readonly options: ServerOptions = {},
+  ) {
     this.providers = providers;
   }
 
@@ -43,7 +59,8 @@ export class Simulator {
 
   get url(): string {
     const addr = this.server?.address() as AddressInfo | null;
-    return addr ? `http://127.0.0.1:${addr.port}` : '';
+    if (!addr) return '';
+    return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   }
 
   provider(id: string): ProviderSimulator {
@@ -93,6 +110,10 @@ export class Simulator {
       const provider = this.providers.find((p) => url.pathname === p.prefix || url.pathname.startsWith(p.prefix + '/'));
       if (!provider) return reply(res, { status: 404, body: 'not found' });
       this.log(provider.id, simReq);
+      if (this.options.requireWebhook && !provider.sender.url && provider.placesCall(simReq)) {
+        const message = noWebhookTarget(provider.id);
+        return reply(res, provider.refusal?.(message) ?? { status: 409, body: message });
+      }
       const fault = this.takeFault(url.pathname, `${url.search}\n${simReq.rawBody.toString('latin1')}`);
       if (fault?.delayMs) await sleep(fault.delayMs);
       if (fault?.reset) {
@@ -133,20 +154,41 @@ export class Simulator {
 
   private async control(req: SimRequest): Promise<SimReply> {
     const path = req.url.pathname.replace(/^\/_sim/, '');
-    const body = req.rawBody.length ? (JSON.parse(req.rawBody.toString('utf8')) as Record<string, unknown>) : {};
+    let body: unknown = {};
+    try {
+      if (req.rawBody.length) body = JSON.parse(req.rawBody.toString('utf8'));
+    } catch {
+      body = undefined;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return { status: 400, body: { error: 'the body is not a JSON object' } };
+    return this.controlAction(req, path, body as Record<string, unknown>);
+  }
+
+  private async controlAction(req: SimRequest, path: string, body: Record<string, unknown>): Promise<SimReply> {
     const providerId = String(body.provider ?? req.url.searchParams.get('provider') ?? this.providers[0]?.id);
+    const p = this.providers.find((x) => x.id === providerId);
+    const noProvider = {
+      status: 404,
+      body: { error: `no provider ${providerId} (running: ${this.providers.map((x) => x.id).join(', ')})` },
+    };
     if (req.method === 'GET' && path === '/scenarios') {
-      return { status: 200, body: Object.fromEntries(this.providers.map((p) => [p.id, p.scenarios()])) };
+      return { status: 200, body: Object.fromEntries(this.providers.map((x) => [x.id, x.scenarios()])) };
     }
     if (req.method === 'POST' && path === '/scenario') {
-      const p = this.provider(providerId);
+      if (!p) return noProvider;
       const name = String(body.name ?? '');
       if (!p.scenarios().includes(name)) return { status: 404, body: { error: `unknown scenario ${name}`, scenarios: p.scenarios() } };
+      if (!p.sender.url) return { status: 409, body: { error: noWebhookTarget(p.id) } };
       const result = await p.play(name, body);
       return { status: 200, body: result };
     }
     if (req.method === 'POST' && path === '/webhook') {
-      this.setWebhook(providerId, body.url ? String(body.url) : undefined, body.scheme as WebhookScheme | undefined);
+      if (!p) return noProvider;
+      const url = body.url ? String(body.url) : undefined;
+      const problem = url === undefined ? undefined : webhookTargetProblem(url);
+      if (problem) return { status: 400, body: { error: problem } };
+      this.setWebhook(providerId, url, body.scheme as WebhookScheme | undefined);
       return { status: 200, body: { ok: true } };
     }
     if (path === '/faults') {

@@ -24,8 +24,14 @@ export interface ProviderSimulator {
   handle(req: SimRequest): Promise<SimReply> | SimReply;
   /** Names of scenarios `play` accepts. */
   scenarios(): string[];
+  /** The options `play` reads, each with what it sets (for `pbx-simulator --help`). */
+  readonly scenarioOptions: Readonly<Record<string, string>>;
   /** Plays a scenario's webhooks; resolves when the last one was delivered. */
   play(name: string, options?: Record<string, unknown>): Promise<{ callId: string }>;
+  /** Whether this API request places a call, whose events are webhooks (makecall and the like). */
+  placesCall(req: SimRequest): boolean;
+  /** A refusal with HTTP status 409 in this provider's own error shape; default the message as text. */
+  refusal?(message: string): SimReply;
   /** Told the simulator's own URL once it listens (for URLs it hands out, e.g. recordings). */
   listening?(url: string): void;
   /** Snapshot of in-memory state for tests and the demo. */

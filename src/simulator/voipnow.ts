@@ -142,6 +142,19 @@ export class VoipNowSimulator implements ProviderSimulator {
     return Object.keys(VOIPNOW_SCENARIOS);
   }
 
+  readonly scenarioOptions = {
+    extension: `the extension (default ${PREFIX}210)`,
+    caller: 'the external caller of an inbound call (default 0555123988)',
+    callee: 'the number an outbound or internal call dials',
+    did: 'the DID of an inbound call (default 0212345678)',
+    scheme: 'get (query string, default) or form (form body)',
+    eventParam: 'false: no ?event=<type> in the webhook URL',
+  };
+
+  placesCall(req: SimRequest): boolean {
+    return req.method === 'POST' && /\/uapi\/phoneCalls\/[^/]+\/simple\/?$/.test(req.url.pathname);
+  }
+
   state(): unknown {
     return {
       tokenRequests: this.tokenRequests,

@@ -2,6 +2,19 @@ import http from 'node:http';
 
 export type WebhookScheme = 'post' | 'get' | 'form';
 
+/** Why the simulator will not send webhooks to `url`, or undefined when it will (plain HTTP to loopback). */
+export function webhookTargetProblem(url: string): string | undefined {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return `"${url}" is not a URL`;
+  }
+  if (target.protocol !== 'http:') return `the simulator sends webhooks over plain http, not ${target.protocol.replace(/:$/, '')}`;
+  if (!/^(127\.|localhost$|\[::1\]$)/.test(target.hostname)) return `the simulator only sends webhooks to loopback, not ${target.hostname}`;
+  return undefined;
+}
+
 export interface Delivery {
   at: string;
   method: string;
@@ -56,10 +69,9 @@ export class WebhookSender {
   private request(method: 'GET' | 'POST', query: string, body?: string, contentType?: string): Promise<number> {
     const base = this.url;
     if (!base) return Promise.resolve(0);
+    const problem = webhookTargetProblem(base);
+    if (problem) return Promise.reject(new Error(problem));
     const target = new URL(base);
-    if (!/^(127\.|localhost$|\[::1\]$)/.test(target.hostname)) {
-      return Promise.reject(new Error(`simulator only sends webhooks to loopback, not ${target.hostname}`));
-    }
     if (query) target.search = target.search ? `${target.search}&${query}` : `?${query}`;
     return new Promise((resolve) => {
       const req = http.request(

@@ -2,6 +2,7 @@
 // What users install: node-red-dev's offline checks, and the contents of `npm pack`.
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -24,7 +25,7 @@ describe('package', function () {
     assert.ok(scorecard.N02.test, 'every node has an example');
   });
 
-  it('packs nodes, icons, locales and help, editor resources, examples, README and LICENSE, and no tests or simulator', () => {
+  it('packs nodes, icons, locales and help, editor resources, examples, the simulator command, README and LICENSE, and no tests', () => {
     const [info] = JSON.parse(
       execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
         cwd: ROOT,
@@ -33,6 +34,7 @@ describe('package', function () {
       }),
     );
     const files = info.files.map((f) => f.path);
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     for (const type of ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue']) {
       assert.ok(files.includes(`nodes/${type}.js`), type);
       assert.ok(files.includes(`nodes/${type}.html`), type);
@@ -48,9 +50,17 @@ describe('package', function () {
     for (const f of ['README.md', 'LICENSE', 'package.json', 'nodes/icons/pbx.svg', 'nodes/icons/pbx-event.svg'])
       assert.ok(files.includes(f), f);
     assert.ok(files.some((f) => f.startsWith('examples/')));
-    assert.ok(
-      !files.some((f) => f.startsWith('test/') || f.startsWith('src/') || f.startsWith('dist/simulator/') || f.startsWith('scripts/')),
-      files.join('\n'),
+    // The simulator ships as the `pbx-simulator` command, with every module it loads.
+    assert.deepEqual(manifest.bin, { 'pbx-simulator': 'bin/pbx-simulator.js' });
+    assert.ok(files.includes('bin/pbx-simulator.js'), 'bin/pbx-simulator.js');
+    assert.match(fs.readFileSync(path.join(ROOT, 'bin/pbx-simulator.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+    const simulatorModules = fs.readdirSync(path.join(ROOT, 'src/simulator')).map((f) => `dist/simulator/${f.replace(/\.ts$/, '.js')}`);
+    assert.ok(simulatorModules.includes('dist/simulator/cli.js'));
+    assert.deepEqual(
+      simulatorModules.filter((f) => !files.includes(f)),
+      [],
+      'every simulator module is packed',
     );
+    assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('src/') || f.startsWith('scripts/')), files.join('\n'));
   });
 });
