@@ -85,6 +85,30 @@
         }).join('');
     }
 
+    /** `${NAME}`: Node-RED puts the environment variable's value in its place when the flows start. */
+    var ENV_REFERENCE = /^\$\{(\S+)\}$/;
+
+    function isEnvReference(v) {
+        return ENV_REFERENCE.test(String(v || '').trim());
+    }
+
+    /** Empty, an environment variable, or an http(s) URL without query or fragment (the runtime checks the same). */
+    function isPublicUrlSetting(v) {
+        var url = String(v || '').trim();
+        return !url || isEnvReference(url) || /^https?:\/\/[^\s/?#]+[^\s?#]*$/i.test(url);
+    }
+
+    /** Copies `text` with Node-RED's clipboard helper (it confirms beside `$button`). */
+    function copyText(text, $button) {
+        if (RED.clipboard && RED.clipboard.copyText) {
+            RED.clipboard.copyText(text, $button, 'clipboard.copyMessageValue');
+        } else {
+            var $area = $('<textarea>').val(text).appendTo('body').trigger('select');
+            document.execCommand('copy');
+            $area.remove();
+        }
+    }
+
     function normalizePath(p) {
         p = String(p || '').trim();
         if (p.charAt(0) !== '/') p = '/' + p;
@@ -147,19 +171,30 @@
             $('#node-config-input-baseUrl').attr('placeholder', p.baseUrlPlaceholder);
         }
 
+        /**
+         * The URL the PBX is given: the public URL (as written: an environment variable is only
+         * known to the runtime) or else this browser's address, then httpNodeRoot, path and secret.
+         */
         function webhookUrl() {
+            var publicUrl = String($('#node-config-input-publicUrl').val() || '').trim();
+            var base = isPublicUrlSetting(publicUrl) && publicUrl ? publicUrl.replace(/\/+$/, '') : location.origin;
             var root = String(RED.settings.httpNodeRoot || '/').replace(/\/+$/, '');
-            var url = location.origin + root + normalizePath($path.val());
+            var url = base + root + normalizePath($path.val());
+            var w = { env: ENV_REFERENCE.exec(publicUrl), browser: base === location.origin };
             var secret = $secret.val();
-            if (secret === editor.STORED) return { url: url + '/{secret}', placeholder: true };
-            if (secret) return { url: url + '/' + encodeURIComponent(secret), placeholder: false };
-            return { url: url, placeholder: false, open: true };
+            if (secret === editor.STORED) return $.extend(w, { url: url + '/{secret}', placeholder: true });
+            if (secret) return $.extend(w, { url: url + '/' + encodeURIComponent(secret), known: true });
+            return $.extend(w, { url: url, open: true });
         }
 
         function showWebhook() {
             var w = webhookUrl();
             $('#pbx-config-webhook-url').val(w.url);
+            // A typed or generated secret is in the URL until the deploy stores it.
+            $('#pbx-config-secret-once').toggle(!!w.known);
             var notes = [];
+            if (w.env) notes.push(t('pbx-config.webhook.env-public-url', { name: w.env[1] }));
+            if (w.browser) notes.push(t('pbx-config.webhook.browser-address'));
             if (w.placeholder) notes.push(t('pbx-config.webhook.secret-placeholder'));
             if (w.open) notes.push(t('pbx-config.webhook.no-secret'));
             $('#pbx-config-webhook-note').text(notes.join(' ')).toggle(notes.length > 0);
@@ -174,21 +209,22 @@
         });
         $path.on('change input', showWebhook);
         $secret.on('change input', showWebhook);
+        $('#node-config-input-publicUrl').on('change input', showWebhook);
+
+        // Notes that apply only to some runtimes: ask this one.
+        $.getJSON('pbx-config/webhook-setup').done(function (setup) {
+            $('#pbx-config-admin-root-tip').toggle(!!(setup && setup.bodiesParsedByNodeRed));
+            $('#pbx-config-http-node-auth').toggle(!!(setup && setup.httpNodeAuth));
+        });
 
         $('#pbx-config-generate-secret').on('click', function (e) {
             e.preventDefault();
             generateSecret();
         });
 
-        $('#pbx-config-copy-url').on('click', function (e) {
+        $('#pbx-config-copy-url, #pbx-config-copy-full-url').on('click', function (e) {
             e.preventDefault();
-            var url = $('#pbx-config-webhook-url').val();
-            if (RED.clipboard && RED.clipboard.copyText) {
-                RED.clipboard.copyText(url, $(this), 'clipboard.copyMessageValue');
-            } else {
-                $('#pbx-config-webhook-url').trigger('select');
-                document.execCommand('copy');
-            }
+            copyText(webhookUrl().url, $(this));
         });
 
         $('#pbx-config-test').on('click', function (e) {
@@ -251,4 +287,6 @@
     editor.renderConfigTemplate = renderConfigTemplate;
     editor.prepareConfigDialog = prepareConfigDialog;
     editor.saveConfigDialog = saveConfigDialog;
+    editor.isPublicUrlSetting = isPublicUrlSetting;
+    editor.isEnvReference = isEnvReference;
 })();

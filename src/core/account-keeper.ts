@@ -28,6 +28,7 @@ export interface WebhookRoute {
   path: string;
   secret?: string;
   allowFrom?: string;
+  trustedProxies?: string;
 }
 
 export interface AttachRequest {
@@ -176,7 +177,9 @@ export class AccountKeeper {
   }
 
   private routeTo(kept: Kept, route: WebhookRoute | undefined): void {
-    const routeKey = route ? JSON.stringify([route.path, route.secret ?? '', route.allowFrom ?? '']) : undefined;
+    const routeKey = route
+      ? JSON.stringify([route.path, route.secret ?? '', route.allowFrom ?? '', route.trustedProxies ?? ''])
+      : undefined;
     if (routeKey === kept.routeKey) return;
     kept.removeRoute?.();
     kept.removeRoute = kept.routeKey = kept.routePath = undefined;

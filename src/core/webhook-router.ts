@@ -81,6 +81,11 @@ export interface WebhookEndpointOptions {
   /** Comma-separated IPs and CIDRs; empty = any address. */
   allowFrom?: string;
   /**
+   * Comma-separated IPs and CIDRs of reverse proxies whose `X-Forwarded-For` is believed (see
+   * `clientAddressOf`); empty = the header is ignored.
+   */
+  trustedProxies?: string;
+  /**
    * Called once per request that passed every check. It must answer through `reply` exactly once:
    * 200 once the delivery is taken (before flow processing), 503 when it cannot be taken now.
    */
@@ -94,6 +99,7 @@ export type DeliveryReply = (status: 200 | 503) => void;
 
 interface Endpoint extends WebhookEndpointOptions {
   allow: BlockList | null;
+  trusted: BlockList | null;
   /** Bodies being received now. */
   openReads: number;
 }
@@ -126,7 +132,13 @@ export class WebhookRouter {
   register(options: WebhookEndpointOptions): () => void {
     const path = normalizePath(options.path);
     if (this.endpoints.has(path)) throw new WebhookPathConflictError(`webhook path ${path} is already used by another pbx-config`);
-    const endpoint: Endpoint = { ...options, path, allow: parseAllowList(options.allowFrom), openReads: 0 };
+    const endpoint: Endpoint = {
+      ...options,
+      path,
+      allow: addressList(options.allowFrom, 'allowFrom'),
+      trusted: addressList(options.trustedProxies, 'trustedProxies'),
+      openReads: 0,
+    };
     this.endpoints.set(path, endpoint);
     return () => {
       if (this.endpoints.get(path) === endpoint) this.endpoints.delete(path);
@@ -193,7 +205,7 @@ export class WebhookRouter {
   }
 
   private serve(endpoint: Endpoint, presentedSecret: string | undefined, req: RouterRequest, res: ServerResponse, arrivedAt: number): void {
-    const remote = remoteAddressOf(req);
+    const remote = remoteAddressOf(req, endpoint.trusted);
     // Every rejection closes the connection: a client that keeps sending is not read further.
     const reject = (status: number, reason: string, headers: Record<string, string> = {}) => {
       if (res.headersSent) return;
@@ -337,7 +349,11 @@ function secretMatches(expected: string, presented: string | undefined): boolean
   return timingSafeEqual(a, b);
 }
 
-function parseAllowList(spec: string | undefined): BlockList | null {
+/**
+ * The addresses of a comma-separated list of IPs and CIDRs; null when it is empty. Throws on a bad
+ * entry, naming `setting` (the node property it came from).
+ */
+export function addressList(spec: string | undefined, setting: string): BlockList | null {
   const entries = (spec ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -347,13 +363,13 @@ function parseAllowList(spec: string | undefined): BlockList | null {
   for (const entry of entries) {
     const [address, prefix] = entry.split('/');
     const family = isIP(address);
-    if (!family) throw new Error(`allowFrom: "${entry}" is not an IP address or CIDR`);
+    if (!family) throw new Error(`${setting}: "${entry}" is not an IP address or CIDR`);
     const type = family === 6 ? 'ipv6' : 'ipv4';
     if (prefix === undefined) list.addAddress(address, type);
     else {
       const bits = Number(prefix);
       if (!Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32))
-        throw new Error(`allowFrom: "${entry}" has a bad prefix length`);
+        throw new Error(`${setting}: "${entry}" has a bad prefix length`);
       list.addSubnet(address, bits, type);
     }
   }
@@ -362,7 +378,7 @@ function parseAllowList(spec: string | undefined): BlockList | null {
 
 /** Checks the allow list; validates `spec` and throws on a bad entry. */
 export function validateAllowList(spec: string | undefined): void {
-  parseAllowList(spec);
+  addressList(spec, 'allowFrom');
 }
 
 function addressAllowed(list: BlockList, address: string): boolean {
@@ -373,8 +389,45 @@ function addressAllowed(list: BlockList, address: string): boolean {
   return list.check(address, family === 6 ? 'ipv6' : 'ipv4');
 }
 
-function remoteAddressOf(req: RouterRequest): string {
-  return req.ip ?? req.socket?.remoteAddress ?? '';
+function remoteAddressOf(req: RouterRequest, trusted: BlockList | null): string {
+  if (!trusted) return req.ip ?? req.socket?.remoteAddress ?? '';
+  // The socket's peer, not `req.ip`: that may already be read from the header (Express "trust proxy").
+  const forwarded = req.headers['x-forwarded-for'];
+  return clientAddressOf(req.socket?.remoteAddress ?? req.ip ?? '', typeof forwarded === 'string' ? forwarded : undefined, trusted);
+}
+
+/** Longest text of an X-Forwarded-For entry that is not an address, as it is shown in a log. */
+const SHOWN_ENTRY_CHARS = 64;
+
+/**
+ * The address a request came from, given its direct peer and its `X-Forwarded-For` header. Each
+ * proxy appends the address it received the request from, so the list is read from the right:
+ * while the address at hand is a trusted proxy, the entry before it is what that proxy saw. The
+ * first address that is not a trusted proxy is the client; entries left of it were sent by the
+ * client itself and are never believed. An entry that is not an address ends the walk and is
+ * returned (printable, shortened): it matches no allow list.
+ */
+export function clientAddressOf(peer: string, forwardedFor: string | undefined, trusted: BlockList | null): string {
+  if (!trusted || !forwardedFor || !addressAllowed(trusted, peer)) return peer;
+  const entries = forwardedFor
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  let address = peer;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    address = withoutPort(entries[i]);
+    if (!isIP(address)) return address.replace(/[^\x21-\x7e]/g, '?').slice(0, SHOWN_ENTRY_CHARS);
+    if (!addressAllowed(trusted, address)) return address;
+  }
+  return address;
+}
+
+/** `192.0.2.1:5060` → `192.0.2.1`, `[2001:db8::1]:443` → `2001:db8::1`; anything else as it is. */
+function withoutPort(entry: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(entry);
+  if (bracketed) return bracketed[1];
+  const v4 = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(entry);
+  return v4 ? v4[1] : entry;
 }
 
 /**

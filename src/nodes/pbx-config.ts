@@ -6,6 +6,7 @@ import { ownProperty } from '../core/lookup';
 import { rateLimited } from '../core/rate-limit';
 import type { AccountSettings, PbxCredentials } from '../core/types';
 import {
+  addressList,
   normalizePath,
   routerFor,
   validateAllowList,
@@ -48,7 +49,7 @@ export default function register(RED: NodeAPI): void {
     node.webhookPath = normalizePath(String(def.webhookPath || `/pbx/${node.id}`));
     const credentials = (node.credentials ?? {}) as PbxCredentials;
     const redactor = new Redactor(Object.values(credentials));
-    const keeper = keeperFor(RED);
+    const keeper = keeperFor(RED, node);
 
     // The step being taken, for the fault to show if it throws.
     let fault: ConfigFault = 'unknown-provider';
@@ -61,13 +62,19 @@ export default function register(RED: NodeAPI): void {
       const allowFrom = String(def.allowFrom ?? '');
       validateAllowList(allowFrom);
       fault = 'config-error';
+      const trustedProxies = String(def.trustedProxies ?? '');
+      addressList(trustedProxies, 'trustedProxies');
+      const publicUrl = String(def.publicUrl ?? '').trim();
+      if (publicUrl && !isPublicUrl(publicUrl)) node.warn(t(RED, 'warn.bad-public-url', { url: publicUrl }));
       if (!RED.httpNode) node.warn(t(RED, 'warn.no-http-node'));
       const rejections = rateLimited((m) => node.warn(redactor.redact(m)));
       node.account = keeper.attach(node.id, {
         settingsKey: createHash('sha256').update(JSON.stringify(settings)).digest('base64'),
         provider: definition.id,
         create: (memory, log) => new Account({ settings, definition, log, memory }),
-        route: RED.httpNode ? { path: node.webhookPath, secret: credentials.webhookSecret || undefined, allowFrom } : undefined,
+        route: RED.httpNode
+          ? { path: node.webhookPath, secret: credentials.webhookSecret || undefined, allowFrom, trustedProxies }
+          : undefined,
         onRejected: (status, reason, remote) => rejections(`${t(RED, 'warn.webhook-rejected')} ${status} (${reason}) from ${remote}`),
         log: { debug: (m) => node.debug(m), warn: (m) => node.warn(m) },
       });
@@ -92,6 +99,11 @@ export default function register(RED: NodeAPI): void {
     res.json(catalogOf(PROVIDERS));
   });
 
+  // What the config dialog says about how webhooks reach this runtime.
+  RED.httpAdmin.get('/pbx-config/webhook-setup', RED.auth.needsPermission('pbx-config.read'), (_req, res) => {
+    res.json({ bodiesParsedByNodeRed: nodeRedParsesWebhookBodies(RED), httpNodeAuth: hasHttpNodeAuth(RED) });
+  });
+
   RED.httpAdmin.get('/pbx-config/secret', RED.auth.needsPermission('pbx-config.write'), (_req, res) => {
     res.json({ secret: randomBytes(18).toString('base64url') });
   });
@@ -112,16 +124,55 @@ export default function register(RED: NodeAPI): void {
 
 const keepers = new WeakMap<object, AccountKeeper>();
 
-/** One keeper per Node-RED runtime (per HTTP app the webhooks are served on). */
-function keeperFor(RED: NodeAPI): AccountKeeper {
+/**
+ * One keeper per Node-RED runtime (per HTTP app the webhooks are served on). Made by the first
+ * config node that starts, which also logs, once, the settings of the runtime that stand between
+ * a PBX and the webhooks.
+ */
+function keeperFor(RED: NodeAPI, node: PbxConfigNode): AccountKeeper {
   const key = RED.httpNode ?? RED;
   let keeper = keepers.get(key);
   if (!keeper) {
     const router = RED.httpNode ? routerFor(RED.httpNode, httpNodeMiddleware(RED), servedAt(RED)) : undefined;
     keeper = new AccountKeeper(router, flowGate(RED.events));
     keepers.set(key, keeper);
+    if (hasHttpNodeAuth(RED)) node.warn(t(RED, 'warn.http-node-auth'));
+    if (nodeRedParsesWebhookBodies(RED)) node.warn(t(RED, 'warn.admin-root'));
   }
   return keeper;
+}
+
+/**
+ * The base URL the PBX reaches Node-RED at, as the config dialog accepts it: http(s), no query or
+ * fragment (httpNodeRoot, the webhook path and the secret are appended to it).
+ */
+function isPublicUrl(url: string): boolean {
+  return /^https?:\/\/[^\s/?#]+[^\s?#]*$/i.test(url);
+}
+
+/**
+ * Node-RED's `httpNodeAuth` (or `httpAuth`) is set: it answers a webhook without those
+ * credentials 401 before the router sees it, so no rejection is logged.
+ */
+function hasHttpNodeAuth(RED: NodeAPI): boolean {
+  return RED.settings.httpNodeRoot !== false && !!(RED.settings.httpNodeAuth ?? RED.settings.httpAuth);
+}
+
+/**
+ * Whether Node-RED's admin app parses webhook bodies before the router does: its root contains
+ * httpNodeRoot (the default, both '/') and the router could not claim the requests on the server
+ * (see `WebhookRouter.claimOn`). Malformed JSON is then rejected by Node-RED itself.
+ */
+function nodeRedParsesWebhookBodies(RED: NodeAPI): boolean {
+  const { httpAdminRoot, httpNodeRoot } = RED.settings;
+  if (!RED.httpNode || httpAdminRoot === false || httpNodeRoot === false || servedAt(RED)) return false;
+  const admin = rootOf(httpAdminRoot).toLowerCase();
+  const nodes = rootOf(httpNodeRoot).toLowerCase();
+  return admin === '/' || nodes === admin || nodes.startsWith(admin + '/');
+}
+
+function rootOf(setting: unknown): string {
+  return typeof setting === 'string' ? normalizePath(setting) : '/';
 }
 
 function settingsOf(def: NodeDef, credentials: PbxCredentials, definition: ProviderDefinition): AccountSettings {

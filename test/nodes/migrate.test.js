@@ -296,7 +296,9 @@ describe('version of new nodes', function () {
       helper.getNode(ID.call3cx).receive({ payload: { extension: '117', destination: '05550001122' } });
       assert.deepEqual((await out)[0].payload, { ok: true, operation: 'makecall', extension: '117', destination: '05550001122' });
       const log = helper.log();
-      const warnings = log.args.map(([e]) => e).filter((e) => e.level === log.WARN && e.id !== undefined);
+      // The helper's runtime has no server for the webhook router to claim requests on: the config
+      // node's start-up warning about that (test/nodes/webhook-setup.test.js) is not this test's.
+      const warnings = log.args.map(([e]) => e).filter((e) => e.level === log.WARN && e.id !== undefined && !/httpAdminRoot/.test(e.msg));
       assert.deepEqual(
         warnings.map((e) => [e.id, e.msg]),
         [[ID.call3cx, 'saved with version "9.0.0", which this version of the package does not know: its settings are used as they are']],

@@ -196,6 +196,19 @@ describe('core: AccountKeeper', () => {
     assert.deepEqual(router.paths, []);
   });
 
+  it('a redeploy that changes only the trusted proxies applies them', async () => {
+    const keeper = new AccountKeeper(router, testGate(true));
+    const route = { path: '/pbx/keep', allowFrom: '192.0.2.0/24' };
+    const forwarded = () =>
+      fetch(`${base}/pbx/keep`, { method: 'POST', headers: { 'X-Forwarded-For': '192.0.2.10' }, body: ringing(1) }).then((r) => r.status);
+    keeper.attach('cfg', attachRequest({ route }));
+    assert.equal(await forwarded(), 401);
+    keeper.detach('cfg', false);
+    keeper.attach('cfg', attachRequest({ route: { ...route, trustedProxies: '127.0.0.1' } }));
+    assert.equal(await forwarded(), 200);
+    keeper.close();
+  });
+
   it('a path a closed node is leaving goes to the node that takes it in the same deploy, with what was held on it', async () => {
     const gate = testGate(true);
     const keeper = new AccountKeeper(router, gate);
