@@ -235,7 +235,10 @@ describe('a provider added as one folder and one registry entry', function () {
     return { context, page };
   }
 
-  /** Opens the edit dialog of node `id`; returns the values of its operation (or query) options. */
+  /**
+   * Opens the edit dialog of node `id`; returns the values of its operation (or query) options that
+   * can be chosen (the operations the provider lacks are listed disabled, with the reason).
+   */
   async function operationsOffered(page, id, property) {
     await page.evaluate((nodeId) => RED.editor.edit(RED.nodes.node(nodeId)), id);
     await page.locator(`#node-input-${property}`).waitFor({ state: 'attached' });
@@ -243,6 +246,7 @@ describe('a provider added as one folder and one registry entry', function () {
     const values = await page.evaluate(
       (p) =>
         $(`#node-input-${p} option`)
+          .filter((_, o) => !o.disabled)
           .map((_, o) => o.value)
           .get(),
       property,
