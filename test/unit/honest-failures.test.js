@@ -5,12 +5,13 @@
 // - a TLS handshake that failed sent nothing: unreachable with a hint, never outcome_unknown;
 // - an unknown extension (or queue) is not_found on every provider.
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
+const { execFile, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
+const { promisify } = require('node:util');
 const { Account } = require('../../dist/core/account');
 const { HttpClient } = require('../../dist/core/http');
 const { Redactor } = require('../../dist/core/errors');
@@ -286,6 +287,72 @@ describe('TLS handshake failures: nothing was sent', function () {
       });
     }
   }
+
+  it('a certificate for another host name: unreachable, with the host name hint', async () => {
+    // Only a certificate the process trusts gets as far as the name check: the client runs in a
+    // child process that trusts a test CA (NODE_EXTRA_CA_CERTS is read at start only).
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=pbx test CA',
+    ]);
+    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.csr', '-subj', '/CN=other.example']);
+    fs.writeFileSync(path.join(dir, 'other.ext'), 'subjectAltName = DNS:other.example\n');
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      'other.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'other.pem',
+      '-days',
+      '30',
+      '-extfile',
+      'other.ext',
+    ]);
+    let hit = 0;
+    const read = (f) => fs.readFileSync(path.join(dir, f));
+    const server = https.createServer({ key: read('other.key'), cert: read('other.pem') }, (req, res) => {
+      hit++;
+      res.end('{}');
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const script = `
+      const { HttpClient } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/core/http'))});
+      const { Redactor } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/core/errors'))});
+      const c = new HttpClient({ baseUrl: process.argv[1], timeout: 2000, rejectUnauthorized: true, redactor: new Redactor([]), retryDelaysMs: [] });
+      c.send({ method: 'GET', path: '/makecall', operation: 'makecall', stateChanging: true })
+        .then(() => console.log('{}'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))
+        .finally(() => c.close());`;
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, `https://127.0.0.1:${server.address().port}`], {
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.pem') },
+        timeout: 15000,
+      });
+      const err = JSON.parse(stdout);
+      assert.equal(err.code, 'unreachable');
+      assert.match(err.message, /TLS handshake .* failed \(ERR_TLS_CERT_ALTNAME_INVALID\); nothing was sent/);
+      assert.match(err.message, /The certificate names another host: use the host name it was issued for/);
+    } finally {
+      server.close();
+    }
+    assert.equal(hit, 0, 'the server never saw a request');
+  });
 
   it('a state-changing request to a self-signed server goes through when verification is off', async () => {
     const c = client(urls.selfSigned, false);
