@@ -54,6 +54,20 @@ export function errorCodeOfStatus(status: number): ErrorCode {
   return 'provider_error';
 }
 
+/**
+ * A 2xx answer that is not one `api` gives (not JSON, not its envelope, without the fields every
+ * such answer has): the base URL most likely points at another server (a web page, a proxy, a
+ * different API), so nothing may be read from it, least of all success. `what` says what was
+ * missing, e.g. "no nums list".
+ */
+export function notTheApiError(operation: string, api: string, what: string, status?: number): PbxError {
+  return new PbxError(
+    'provider_error',
+    `${operation}: the answer is not an answer of the ${api} (${what}); the base URL may not point at it: check it in the pbx-config node`,
+    status === undefined ? {} : { status },
+  );
+}
+
 export function isPbxError(err: unknown): err is PbxError {
   return err instanceof PbxError;
 }

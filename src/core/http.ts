@@ -57,7 +57,16 @@ const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 /** Errors raised before any byte of the request can have reached the server. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+/** Certificate and TLS errors Node reports while verifying the server, before anything is sent. */
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED/;
+/**
+ * What OpenSSL says (under Node's generic `EPROTO`) when the handshake itself fails: the request
+ * was never sent. `wrong version number` / `packet length too long`: plain HTTP answered a TLS
+ * hello (an https URL on an http port).
+ */
+const TLS_HANDSHAKE =
+  /wrong version number|packet length too long|unknown protocol|unsupported protocol|handshake failure|no protocols available/i;
+const PLAIN_HTTP = /wrong version number|packet length too long|unknown protocol/i;
 
 const actionDeadline = new AsyncLocalStorage<number>();
 
@@ -343,11 +352,8 @@ export class HttpClient {
         : new PbxError('timeout', `${req.operation}: ${what}`);
     } else if (NOT_SENT_CODES.has(code)) {
       out = new PbxError('unreachable', `${req.operation}: cannot reach ${where} (${code})`);
-    } else if (TLS_CODE.test(code)) {
-      out = new PbxError(
-        'unreachable',
-        `${req.operation}: TLS error on ${where} (${code}); self-signed PBX certificates need "reject unauthorized" off in the config node`,
-      );
+    } else if (isTlsHandshakeFailure(code, e.message ?? '')) {
+      out = new PbxError('unreachable', `${req.operation}: ${tlsFailureText(where, code, e.message ?? '')}`);
       retryable = false;
     } else if (req.stateChanging) {
       const why = TIMEOUT_CODES.has(code) ? 'timed out' : `lost the connection (${code || 'no response'})`;
@@ -361,6 +367,29 @@ export class HttpClient {
     redacted.retryable = retryable;
     return redacted;
   }
+}
+
+function isTlsHandshakeFailure(code: string, message: string): boolean {
+  return TLS_CODE.test(code) || (code === 'EPROTO' && TLS_HANDSHAKE.test(message));
+}
+
+/** What failed in the handshake, that nothing was sent, and what to check. */
+function tlsFailureText(where: string, code: string, message: string): string {
+  if (PLAIN_HTTP.test(message)) {
+    const reason = PLAIN_HTTP.exec(message)?.[0].toLowerCase() ?? '';
+    return (
+      `TLS handshake with ${where} failed (${code}: ${reason}); nothing was sent. The server speaks plain HTTP on that port: ` +
+      'use http:// instead of https:// in the base URL, or the port that serves HTTPS'
+    );
+  }
+  const verifyOff = `"Verify the server's TLS certificate" (rejectUnauthorized) off in the pbx-config node`;
+  let hint = 'Check that the base URL names the server and port that serve HTTPS';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    hint = `The certificate names another host: use the host name it was issued for in the base URL, or turn ${verifyOff}`;
+  } else if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET/.test(code)) {
+    hint = `A self-signed, expired or private-CA PBX certificate needs ${verifyOff}, or a valid certificate on the PBX`;
+  }
+  return `TLS handshake with ${where} failed (${code}); nothing was sent. ${hint}`;
 }
 
 /**

@@ -244,11 +244,11 @@ function dialogAccount(RED: NodeAPI, body: Record<string, unknown>): { redactor:
     const deployed = id ? (RED.nodes.getNode(id) as PbxConfigNode | null) : null;
     const baseUrl = String(body.baseUrl ?? '').trim();
     const wantsStored = Object.values(typed).some((v) => v === STORED);
-    if (
-      wantsStored &&
-      (!deployed || !deployed.account || deployed.account.definition.id !== body.provider || deployed.baseUrl !== baseUrl)
-    ) {
+    if (wantsStored && (!deployed || !deployed.account || deployed.account.definition.id !== body.provider)) {
       throw new PbxError('invalid_input', t(RED, 'errors.stored-credentials'));
+    }
+    if (wantsStored && deployed?.baseUrl !== baseUrl) {
+      throw new PbxError('invalid_input', t(RED, 'errors.stored-credentials-base-url'));
     }
     const credentials: PbxCredentials = {};
     for (const key of Object.keys(CREDENTIALS)) {

@@ -140,6 +140,8 @@ export class ThreeCxSimulator implements ProviderSimulator {
   private method(method: string, q: (name: string) => string): SimReply {
     const ok = (body: unknown): SimReply => ({ status: 200, body });
     const ext = (num: string) => this.extensions.get(num);
+    // An unknown extension, queue or group is a 404 with a text body, for every method (the WebAPI
+    // documents no error answers; 404 is what it serves for what it does not have).
     const needExt = (num: string): SimReply | undefined => (ext(num) ? undefined : { status: 404, body: `Extension ${num} not found` });
     switch (method) {
       case 'makecall': {
@@ -152,18 +154,24 @@ export class ThreeCxSimulator implements ProviderSimulator {
         return ok({ firstNum: first, secondNum: second });
       }
       case 'answer': {
+        const missing = needExt(q('num'));
+        if (missing) return missing;
         const call = this.callOf(q('num'), 'Routing');
         if (!call) return ok({ result: false });
         void this.answerCall(call);
         return ok({ result: 'Answer' });
       }
       case 'drop': {
+        const missing = needExt(q('num'));
+        if (missing) return missing;
         const call = this.callOf(q('num'));
         if (!call) return ok({ result: false });
         void this.endCall(call);
         return ok({ result: 'Drop' });
       }
       case 'transfer': {
+        const missing = needExt(q('num'));
+        if (missing) return missing;
         const call = this.callOf(q('num'), 'Talking');
         const dest = q('dest');
         if (!call || !dest) return ok({ result: false });
@@ -267,6 +275,8 @@ export class ThreeCxSimulator implements ProviderSimulator {
         return ok({ count: members.length, members });
       }
       case 'ext.fwd.set': {
+        const missing = needExt(q('num'));
+        if (missing) return missing;
         const e = ext(q('num'));
         const status = q('status');
         if (!e || (status !== 'Available' && status !== 'Away')) return ok({ result: false });
@@ -274,12 +284,17 @@ export class ThreeCxSimulator implements ProviderSimulator {
         return ok({ result: true });
       }
       case 'ext.queueglobal.set': {
+        const missing = needExt(q('num'));
+        if (missing) return missing;
         const e = ext(q('num'));
         if (!e || !/^(ON|OFF)$/.test(q('log'))) return ok({ result: false });
         e.queueGlobal = q('log') === 'ON';
         return ok({ result: true });
       }
       case 'ext.queue.set': {
+        const missing = needExt(q('num'));
+        if (missing) return missing;
+        if (!QUEUES.has(q('queue'))) return { status: 404, body: 'Queue not found' };
         const logins = this.queueLogins.get(q('queue'));
         if (!ext(q('num')) || !logins || !QUEUES.get(q('queue'))?.includes(q('num')) || !/^(ON|OFF)$/.test(q('log')))
           return ok({ result: false });
@@ -288,6 +303,8 @@ export class ThreeCxSimulator implements ProviderSimulator {
         return ok({ result: true });
       }
       case 'ext.options.set': {
+        const missing = needExt(q('num'));
+        if (missing) return missing;
         const e = ext(q('num'));
         const rec = RECORD_TYPES.get(q('recording'));
         if (!e || !/^(ON|OFF)$/.test(q('enabled')) || !/^(ON|OFF)$/.test(q('external')) || !rec) return ok({ result: false });

@@ -247,6 +247,7 @@ export class VoipNowSimulator implements ProviderSimulator {
       }
       if (req.method === 'PUT' && tail.length === 3) {
         const agent = tail[2];
+        if (!this.extensions.has(agent)) return fail(400, 'extension_invalid', 'Value supplied in the URI-Fragment as agent is invalid.');
         if (!agents.has(agent)) return fail(400, 'agent_invalid', `Extension ${agent} is not an agent of queue ${target}.`);
         const status = Number(body.status);
         if (![0, 1, 2].includes(status) || body.status === '' || body.status === null) {

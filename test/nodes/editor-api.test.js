@@ -136,6 +136,29 @@ describe('editor support', function () {
     });
   });
 
+  describe('POST pbx-config/test with stored credentials', () => {
+    const ERRORS = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../nodes/locales/en-US/pbx-config.json'), 'utf8')).errors;
+    const test = (body) => helper.request().post('/pbx-config/test').send(body);
+    const base = (sim) => ({ id: 'cfg', provider: '3cx-webapi', baseUrl: `${sim.url}/webapi`, timeout: 2000 });
+
+    it('a base URL changed since deploy says to retype the credential, and why; nothing is sent', async () => {
+      await load([threeCx(sim)], { cfg: { accessKey: KEY } }, { catalogs: true });
+      const ok = await test({ ...base(sim), credentials: { accessKey: '__PWRD__' } });
+      assert.equal(ok.body.ok, true, JSON.stringify(ok.body));
+      const before = sim.received('3cx-webapi').length;
+      const moved = await test({ ...base(sim), baseUrl: `${sim.url}/webapi2`, credentials: { accessKey: '__PWRD__' } });
+      assert.deepEqual(moved.body, { ok: false, code: 'invalid_input', message: ERRORS['stored-credentials-base-url'] });
+      assert.match(moved.body.message, /only ever sent to the deployed base URL.*type the credentials again/);
+      // Not deployed at all, or another provider: the general message.
+      const other = await test({ ...base(sim), id: 'nope', credentials: { accessKey: '__PWRD__' } });
+      assert.deepEqual(other.body, { ok: false, code: 'invalid_input', message: ERRORS['stored-credentials'] });
+      assert.equal(sim.received('3cx-webapi').length, before);
+      // Typed again, the new URL is tested.
+      const typed = await test({ ...base(sim), baseUrl: `${sim.url}/webapi`, credentials: { accessKey: KEY } });
+      assert.equal(typed.body.ok, true);
+    });
+  });
+
   describe('auth failure status', () => {
     const IDS = ['ev', 'call', 'status', 'queue'];
     const flow = (sim) => [

@@ -184,7 +184,7 @@ describe('nodes with a voipnow account', function () {
     const caught = collect('caught', 1);
     helper.getNode('n1').receive({ payload: { extension: '0003*999' } });
     const [msg] = await caught;
-    assert.equal(msg.error.code, 'invalid_input');
+    assert.equal(msg.error.code, 'not_found');
     assert.match(msg.error.message, /extension_invalid/);
     assert.equal(msg.pbx.error.providerCode, 'extension_invalid');
     assert.equal(msg.pbx.error.provider, 'voipnow');

@@ -235,7 +235,7 @@ describe('cloud-callcenter adapter against the simulator', function () {
 
   for (const [ext, code, providerCode] of [
     ['90249999', 'not_found', '1012'],
-    ['12345', 'invalid_input', '1011'],
+    ['12345', 'not_found', '1011'],
     ['90240008', 'provider_error', '1013'],
     ['90240007', 'provider_error', '1014'],
   ]) {
@@ -391,7 +391,7 @@ describe('cloud-callcenter envelope and business errors (scripted server)', () =
     [business(1001), 'provider_error', '1001'],
     [business(1002), 'provider_error', '1002'],
     [business(1003), 'provider_error', '1003'],
-    [business(1011), 'invalid_input', '1011'],
+    [business(1011), 'not_found', '1011'],
     [business(1012), 'not_found', '1012'],
     [business(1013), 'provider_error', '1013'],
     [business(1014), 'provider_error', '1014'],
@@ -436,7 +436,10 @@ describe('cloud-callcenter envelope and business errors (scripted server)', () =
 
   it('a body that is not the envelope is provider_error; an HTML 404 is not_found', async () => {
     script[MAKECALL] = [{ body: '<html>gateway</html>' }];
-    await assert.rejects(makecall(), { code: 'provider_error', message: /not the \{ret, data, msg\} envelope/ });
+    await assert.rejects(makecall(), {
+      code: 'provider_error',
+      message: /without the \{ret, data, msg\} envelope\); the base URL may not point at it/,
+    });
     script[MAKECALL] = [{ status: 404, body: '<html>not found</html>' }];
     await assert.rejects(makecall(), { code: 'not_found', status: 404 });
   });

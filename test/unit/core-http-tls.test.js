@@ -49,7 +49,7 @@ describe('core: HTTP client TLS policy', () => {
     const strict = client(true);
     await assert.rejects(
       get(strict),
-      (e) => e.code === 'unreachable' && /reject unauthorized/.test(e.message) && !e.message.includes('secret-key-123'),
+      (e) => e.code === 'unreachable' && /\(rejectUnauthorized\) off/.test(e.message) && !e.message.includes('secret-key-123'),
     );
     strict.close();
   });

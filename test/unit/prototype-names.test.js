@@ -426,8 +426,8 @@ describe('simulator tables with prototype names', function () {
       assert.deepEqual(await get3cx('extgroup.members', { name }), { status: 404, text: 'User group not found' });
     });
 
-    it(`3cx: queue login and recording option "${name}" are refused`, async () => {
-      assert.deepEqual(await get3cx('ext.queue.set', { num: '201', queue: name, log: 'ON' }), { status: 200, text: '{"result":false}' });
+    it(`3cx: queue login to queue "${name}" is not found, recording option "${name}" refused`, async () => {
+      assert.deepEqual(await get3cx('ext.queue.set', { num: '201', queue: name, log: 'ON' }), { status: 404, text: 'Queue not found' });
       const options = { num: '117', enabled: 'ON', external: 'ON', recording: name };
       assert.deepEqual(await get3cx('ext.options.set', options), { status: 200, text: '{"result":false}' });
       assert.deepEqual(await get3cx('ext.info', { num: '117' }).then((r) => JSON.parse(r.text).recordType), 'All');

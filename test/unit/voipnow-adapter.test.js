@@ -106,7 +106,10 @@ describe('voipnow adapter against the simulator', function () {
       sim.addFault({ pathPrefix: '/voipnow/uapi/extensions', status: 200, rawBody: '<html>Login</html>' });
       const err = await failure(run('status', 'extensions'));
       assert.equal(err.code, 'provider_error');
-      assert.match(err.message, /^extensions: VoipNow answered HTTP 200 with a body that is not JSON$/);
+      assert.equal(
+        err.message,
+        'extensions: the answer is not an answer of the VoipNow UnifiedAPI (HTTP 200 with a body that is not JSON); the base URL may not point at it: check it in the pbx-config node',
+      );
     });
 
     it('makecall: POST simple with the documented body; callId from the PhoneCall', async () => {
@@ -367,9 +370,9 @@ describe('voipnow adapter against the simulator', function () {
   });
 
   describe('errors and reliability', () => {
-    it('an unknown extension surfaces extension_invalid with its message', async () => {
+    it('an unknown extension is not_found, with extension_invalid and its message', async () => {
       const err = await failure(run('status', 'extension-state', { extension: '0003*999' }));
-      assert.equal(err.code, 'invalid_input');
+      assert.equal(err.code, 'not_found');
       assert.equal(err.status, 400);
       assert.equal(err.providerCode, 'extension_invalid');
       assert.equal(
@@ -377,7 +380,7 @@ describe('voipnow adapter against the simulator', function () {
         'extension-state: VoipNow answered HTTP 400 extension_invalid: Value supplied in the URI-Fragment as extension is invalid.',
       );
       const call = await failure(run('call', 'makecall', { extension: '210', destination: '1' }));
-      assert.deepEqual([call.code, call.providerCode], ['invalid_input', 'extension_invalid']);
+      assert.deepEqual([call.code, call.providerCode], ['not_found', 'extension_invalid']);
     });
 
     it('every documented presence 400 code comes back with its code and message', async () => {
@@ -403,7 +406,7 @@ describe('voipnow adapter against the simulator', function () {
       try {
         for (const [code, path, query] of CASES) {
           const err = await failure(api.send({ method: 'GET', path, query, operation: 'extensions', stateChanging: false }));
-          assert.equal(err.code, 'invalid_input', code);
+          assert.equal(err.code, code === 'extension_invalid' ? 'not_found' : 'invalid_input', code);
           assert.equal(err.providerCode, code);
           assert.match(err.message, new RegExp(`^extensions: VoipNow answered HTTP 400 ${code}: Value supplied in `));
         }

@@ -8,6 +8,7 @@ import {
   activeCallOf,
   arrayOf,
   callConnectionsOf,
+  callCountOf,
   extensionInfoOf,
   extensionsOf,
   extensionStateOf,
@@ -126,7 +127,7 @@ const HANDLERS = lookupTable<Handler>({
   },
   'call-count': async ({ api, operation }) => {
     const raw = await api.read(operation, 'pbx.calls');
-    return { payload: { count: Number(raw.result ?? 0) }, raw };
+    return { payload: { count: callCountOf(raw, operation) }, raw };
   },
   'call-connections': async ({ api, operation }) => {
     const raw = await api.read(operation, 'pbx.activesbycallid');
@@ -194,7 +195,7 @@ export class ThreeCxAdapter implements ProviderAdapter {
 
   async testConnection(): Promise<string> {
     const raw = await this.api.read('test', 'pbx.calls');
-    return `connected, ${Number(raw.result ?? 0)} active call(s)`;
+    return `connected, ${callCountOf(raw, 'test')} active call(s)`;
   }
 
   close(): void {}

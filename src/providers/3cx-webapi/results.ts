@@ -1,6 +1,7 @@
+import { notTheApiError } from '../../core/errors';
 import { stringOf, text } from '../../core/fields';
 import type { ExtensionState, ExtensionStateName } from '../../core/types';
-import type { Json } from './api';
+import { API_NAME, type Json } from './api';
 
 interface Party {
   number?: string;
@@ -13,6 +14,13 @@ interface QueueMember {
   extension: string;
   name?: string;
   loggedIn: boolean;
+}
+
+/** `pbx.calls` → the number of calls in progress; an answer without a count is not the WebAPI's. */
+export function callCountOf(raw: Json, operation: string): number {
+  const count = raw.result;
+  if ((typeof count === 'number' || typeof count === 'string') && /^\d+$/.test(String(count))) return Number(count);
+  throw notTheApiError(operation, API_NAME, 'pbx.calls answered without a count of calls');
 }
 
 /** `ext.state` → the extension's state; a phone that is not registered is offline. */

@@ -1,10 +1,12 @@
 import { TokenCache, withToken } from '../../core/auth';
-import { errorCodeOfStatus, PbxError, type ErrorCode } from '../../core/errors';
+import { errorCodeOfStatus, notTheApiError, PbxError, type ErrorCode } from '../../core/errors';
 import { isRecord, recordOf, stringOf } from '../../core/fields';
 import type { HttpResponse } from '../../core/http';
 import { lookupTable } from '../../core/lookup';
 import type { ProviderContext } from '../../core/provider';
 
+/** How errors name the API. */
+const API_NAME = 'call center API (App.Sip_*)';
 /** The vendor states a token lasts 12 hours. */
 const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000;
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
@@ -24,10 +26,10 @@ const RET_ERRORS = lookupTable<{ code: ErrorCode; what: string }>({
 });
 
 /**
- * Business error codes (`ret` 200, `data.status` 1, `data.errors.code`). The rule: `invalid_input`
- * when the same request can never succeed because the caller named the wrong thing,
- * `provider_error` when the PBX refused because of its current state (the same request may work
- * later), `not_found` when the extension does not exist at all.
+ * Business error codes (`ret` 200, `data.status` 1, `data.errors.code`). The rule, the same for
+ * every provider: `not_found` when the account has no such extension (missing, or another
+ * account's), `provider_error` when the PBX refused because of its current state (the same
+ * request may work later).
  */
 const BUSINESS_ERRORS = lookupTable<{ code: ErrorCode; what: string }>({
   '1001': { code: 'provider_error', what: 'connect failed' },
@@ -35,8 +37,8 @@ const BUSINESS_ERRORS = lookupTable<{ code: ErrorCode; what: string }>({
   '1003': { code: 'provider_error', what: 'operation failed' },
   // Only reached when logging in again did not help: the vendor's remedy for 1010 is a new login.
   '1010': { code: 'auth_failed', what: 'extension exception; logging in again did not help' },
-  // The extension belongs to another account: the caller named it, retrying cannot help.
-  '1011': { code: 'invalid_input', what: 'extension does not belong to this account' },
+  // Not an extension of this account: to the account it is unknown, as on every provider.
+  '1011': { code: 'not_found', what: 'extension does not belong to this account' },
   '1012': { code: 'not_found', what: 'extension does not exist' },
   // Disabled, unregistered, or not in a call: the extension's present state, which can change.
   '1013': { code: 'provider_error', what: 'extension disabled' },
@@ -133,8 +135,10 @@ export class CallCenterApi {
 function unwrap(req: Pick<ServiceCall, 'operation' | 'service'>, res: HttpResponse, where: string): ServiceAnswer {
   const body = res.data;
   if (!isRecord(body) || body.ret === undefined) {
-    const why = res.status >= 200 && res.status < 300 ? 'a body that is not the {ret, data, msg} envelope' : `HTTP ${res.status}`;
-    throw new PbxError(errorCodeOfStatus(res.status), `${req.operation}: ${where} answered ${req.service} with ${why}`, {
+    if (res.status >= 200 && res.status < 300) {
+      throw notTheApiError(req.operation, API_NAME, `${where} answered ${req.service} without the {ret, data, msg} envelope`, res.status);
+    }
+    throw new PbxError(errorCodeOfStatus(res.status), `${req.operation}: ${where} answered ${req.service} with HTTP ${res.status}`, {
       status: res.status,
     });
   }

@@ -1,9 +1,19 @@
 import { withToken, type TokenCache } from '../../core/auth';
-import { PbxError } from '../../core/errors';
+import { notTheApiError, PbxError } from '../../core/errors';
 import { joinPath, type HttpMethod, type HttpResponse, type PathParam } from '../../core/http';
 import type { ProviderContext } from '../../core/provider';
-import { vendorError } from './errors';
+import { API_NAME, vendorError } from './errors';
 import { createTokenCache } from './oauth';
+
+/**
+ * Checks a 2xx answer that has a body against what the UnifiedAPI answers there (`accepts`);
+ * one that is not (`{}` or `{"status":"ok"}` from some other server) means the base URL is not
+ * the UnifiedAPI, and nothing may be read from it. 204 and empty bodies are the API's "nothing".
+ */
+export function expectAnswer(operation: string, res: HttpResponse, accepts: (data: unknown) => boolean, what: string): void {
+  if (res.status === 204 || res.text.trim() === '') return;
+  if (!accepts(res.data)) throw notTheApiError(operation, API_NAME, `an answer without ${what}`, res.status);
+}
 
 /** Marks the `@self` segment ("every extension of the user"): sent literally, not encoded. */
 export const SELF = Symbol('@self');
@@ -65,9 +75,7 @@ export class UapiClient {
       // An answer of 200 with HTML (a login page, a proxy) must not pass for an empty list, nor for
       // a call placed: the UnifiedAPI answers JSON or nothing.
       if (res.text.trim() !== '' && (typeof res.data !== 'object' || res.data === null)) {
-        throw new PbxError('provider_error', `${req.operation}: VoipNow answered HTTP ${res.status} with a body that is not JSON`, {
-          status: res.status,
-        });
+        throw notTheApiError(req.operation, API_NAME, `HTTP ${res.status} with a body that is not JSON`, res.status);
       }
       return res;
     }

@@ -1,7 +1,7 @@
 import { isRecord, recordOf, stringOf } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
 import type { Direction } from '../../core/types';
-import { entriesOf } from './presence';
+import { entriesOf, isCollection } from './presence';
 
 /** PhoneCall view `status`. */
 const CALL_STATUSES = lookupTable({
@@ -58,6 +58,11 @@ export function phoneCallOf(raw: unknown): ActiveCall {
   const disposition = DISPOSITIONS.get(stringOf(view.disposition));
   if (disposition) out.disposition = disposition;
   return out;
+}
+
+/** A PhoneCall answer: a list or collection of PhoneCalls (or of their ids), or one PhoneCall. */
+export function isPhoneCallAnswer(data: unknown): boolean {
+  return isCollection(data) || (isRecord(data) && (Object.hasOwn(data, 'id') || Object.hasOwn(data, 'phoneCallView')));
 }
 
 /** A list answer (collection, bare array, or one PhoneCall) → calls. */

@@ -1,8 +1,8 @@
 import { TokenCache, type IssuedToken } from '../../core/auth';
-import { PbxError } from '../../core/errors';
+import { notTheApiError, PbxError } from '../../core/errors';
 import { recordOf } from '../../core/fields';
 import type { ProviderContext } from '../../core/provider';
-import { vendorErrorOf } from './errors';
+import { API_NAME, vendorErrorOf } from './errors';
 
 /** 4PSA's own client renews its token five minutes before `expires_in` runs out. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -42,7 +42,7 @@ async function requestToken(ctx: ProviderContext): Promise<IssuedToken> {
   if (res.status >= 200 && res.status < 300) {
     const token = typeof data.access_token === 'string' ? data.access_token.trim() : '';
     if (!token) {
-      throw new PbxError('provider_error', `token: VoipNow answered HTTP ${res.status} without an access_token`, { status: res.status });
+      throw notTheApiError('token', API_NAME, `HTTP ${res.status} from /oauth/token.php without an access_token`, res.status);
     }
     ctx.redactor.add(token);
     const stated = Number(data.expires_in);

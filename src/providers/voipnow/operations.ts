@@ -3,9 +3,9 @@ import { isRecord, recordOf, stringOf } from '../../core/fields';
 import { pathParam } from '../../core/http';
 import { op, type ProviderAdapter, type ProviderContext } from '../../core/provider';
 import type { ActionResult, OperationName, OperationSpec, Params } from '../../core/types';
-import { SELF, UapiClient, uapiPath } from './api';
-import { callInProgress, idsOf, phoneCallOf, phoneCallsOf } from './calls';
-import { entriesOf, presenceOf, readAllPages } from './presence';
+import { expectAnswer, SELF, UapiClient, uapiPath } from './api';
+import { callInProgress, idsOf, isPhoneCallAnswer, phoneCallOf, phoneCallsOf } from './calls';
+import { entriesOf, isCollection, presenceOf, readAllPages } from './presence';
 
 /** SPEC section 6, voipnow column. Everything else is answered `unsupported` by the core. */
 export const OPERATIONS: readonly OperationSpec[] = [
@@ -49,6 +49,7 @@ export class VoipNowAdapter implements ProviderAdapter {
         return this.extensions();
       case 'active-calls': {
         const res = await this.read(operation, uapiPath('phoneCalls', SELF));
+        expectAnswer(operation, res, isPhoneCallAnswer, 'a list of PhoneCalls');
         return { payload: res.status === 204 ? [] : phoneCallsOf(res.data), raw: res.status === 204 ? [] : res.data };
       }
       case 'login':
@@ -67,6 +68,7 @@ export class VoipNowAdapter implements ProviderAdapter {
   /** A token and the first presence entry: proves base URL, credentials and API access. */
   async testConnection(): Promise<string> {
     const res = await this.read('test', uapiPath('extensions', SELF, 'presence'), { count: 1, startIndex: 0 });
+    expectAnswer('test', res, isCollection, 'a presence collection (entry, totalResults)');
     if (res.status === 204) return 'connected, 0 extensions';
     const total = Number(recordOf(res.data).totalResults);
     return `connected, ${Number.isFinite(total) ? total : entriesOf(res.data).length} extensions`;
@@ -85,6 +87,7 @@ export class VoipNowAdapter implements ProviderAdapter {
       operation: 'makecall',
       stateChanging: true,
     });
+    expectAnswer('makecall', res, isPhoneCallAnswer, 'the PhoneCall created');
     const created = entriesOf(res.data);
     const first = created.length ? phoneCallOf(created[0]) : isRecord(res.data) ? phoneCallOf(res.data) : undefined;
     const payload: Json = { ok: true, operation: 'makecall', extension, destination };
@@ -102,6 +105,7 @@ export class VoipNowAdapter implements ProviderAdapter {
     const ext = pathParam('extension', extension);
     const path = callId ? uapiPath('phoneCalls', ext, pathParam('callId', callId)) : uapiPath('phoneCalls', ext);
     const res = await this.api.send({ method: 'DELETE', path, operation: 'drop', stateChanging: true });
+    expectAnswer('drop', res, isPhoneCallAnswer, 'the ids of the calls hung up');
     const ids = res.status === 204 ? [] : idsOf(res.data);
     const payload: Json = { ok: true, operation: 'drop', extension };
     if (callId) payload.callId = callId;
@@ -121,6 +125,7 @@ export class VoipNowAdapter implements ProviderAdapter {
     let id = callId;
     if (!id) {
       const res = await this.read('transfer', uapiPath('phoneCalls', pathParam('extension', extension)));
+      expectAnswer('transfer', res, isPhoneCallAnswer, 'a list of PhoneCalls');
       const active = res.status === 204 ? undefined : callInProgress(phoneCallsOf(res.data));
       if (!active?.callId) throw new PbxError('not_found', `transfer: extension ${extension} has no call in progress`);
       id = active.callId;
@@ -132,11 +137,13 @@ export class VoipNowAdapter implements ProviderAdapter {
       operation: 'transfer',
       stateChanging: true,
     });
+    expectAnswer('transfer', res, isPhoneCallAnswer, 'the PhoneCall transferred');
     return { payload: { ok: true, operation: 'transfer', extension, destination, callId: id }, raw: res.status === 204 ? null : res.data };
   }
 
   private async extensionState(extension: string): Promise<ActionResult> {
     const res = await this.read('extension-state', uapiPath('extensions', pathParam('extension', extension), 'presence'));
+    expectAnswer('extension-state', res, isCollection, 'a presence collection (entry, totalResults)');
     const entries = res.status === 204 ? [] : entriesOf(res.data);
     const entry = entries.find((e) => stringOf(recordOf(e).extension) === extension) ?? entries[0];
     if (!entry) throw new PbxError('not_found', `extension-state: VoipNow has no presence for extension ${extension}`);
@@ -149,6 +156,7 @@ export class VoipNowAdapter implements ProviderAdapter {
   private async extensions(): Promise<ActionResult> {
     const listing = await readAllPages(async (startIndex, count) => {
       const res = await this.read('extensions', uapiPath('extensions', SELF, 'presence'), { count, startIndex });
+      expectAnswer('extensions', res, isCollection, 'a presence collection (entry, totalResults)');
       return { status: res.status, data: res.data };
     });
     if (listing.truncated) {

@@ -68,6 +68,11 @@ function deviceOf(raw: unknown): PresenceDevice {
   return device;
 }
 
+/** A collection answer as the UnifiedAPI gives one: `{startIndex, totalResults, entry, ...}`, or a bare list. */
+export function isCollection(data: unknown): boolean {
+  return Array.isArray(data) || (isRecord(data) && (Object.hasOwn(data, 'entry') || Object.hasOwn(data, 'totalResults')));
+}
+
 /** The entries of a collection answer (`{entry: [...]}`); a bare array is taken as it is. */
 export function entriesOf(data: unknown): unknown[] {
   if (Array.isArray(data)) return data;
