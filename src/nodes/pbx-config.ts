@@ -31,6 +31,8 @@ export interface PbxConfigNode extends Node {
   account?: Account;
   configError?: string;
   configFault?: ConfigFault;
+  /** False where Node-RED serves no HTTP node routes (`httpNodeRoot: false`): no call events can arrive. */
+  receivesWebhooks?: boolean;
 }
 
 /** Why a pbx-config cannot start: the nodes that use it show it (translated) as their status. */
@@ -66,13 +68,14 @@ export default function register(RED: NodeAPI): void {
       addressList(trustedProxies, 'trustedProxies');
       const publicUrl = String(def.publicUrl ?? '').trim();
       if (publicUrl && !isPublicUrl(publicUrl)) node.warn(t(RED, 'warn.bad-public-url', { url: publicUrl }));
-      if (!RED.httpNode) node.warn(t(RED, 'warn.no-http-node'));
+      node.receivesWebhooks = receivesWebhooks(RED);
+      if (!node.receivesWebhooks) node.warn(t(RED, 'warn.no-http-node'));
       const rejections = rateLimited((m) => node.warn(redactor.redact(m)));
       node.account = keeper.attach(node.id, {
         settingsKey: createHash('sha256').update(JSON.stringify(settings)).digest('base64'),
         provider: definition.id,
         create: (memory, log) => new Account({ settings, definition, log, memory }),
-        route: RED.httpNode
+        route: node.receivesWebhooks
           ? { path: node.webhookPath, secret: credentials.webhookSecret || undefined, allowFrom, trustedProxies }
           : undefined,
         onRejected: (status, reason, remote) => rejections(`${t(RED, 'warn.webhook-rejected')} ${status} (${reason}) from ${remote}`),
@@ -120,6 +123,11 @@ export default function register(RED: NodeAPI): void {
   RED.httpAdmin.post('/pbx-config/directory', RED.auth.needsPermission('pbx-config.write'), (req, res) => {
     void dialogDirectory(RED, req, res);
   });
+}
+
+/** Whether Node-RED serves HTTP node routes: it always has an httpNode app, but `httpNodeRoot: false` serves none. */
+function receivesWebhooks(RED: NodeAPI): boolean {
+  return !!RED.httpNode && RED.settings.httpNodeRoot !== false;
 }
 
 const keepers = new WeakMap<object, AccountKeeper>();

@@ -64,7 +64,11 @@ export default function register(RED: NodeAPI): void {
       return;
     }
     const status = healthAwareStatus(RED, node, config.account);
-    status.set({ fill: 'grey', shape: 'ring', text: t(RED, 'status.waiting') });
+    status.set(
+      config.receivesWebhooks === false
+        ? { fill: 'red', shape: 'ring', text: t(RED, 'status.no-webhooks') }
+        : { fill: 'grey', shape: 'ring', text: t(RED, 'status.waiting') },
+    );
     const tracker = config.account.tracker;
     const routeOf = (callId: string) => tracker.routeOf(callId);
     const unsubscribe = config.account.subscribe((event, raw) => {

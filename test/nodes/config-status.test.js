@@ -112,6 +112,23 @@ describe('status of the nodes of a pbx-config that cannot start', function () {
     assert.deepEqual(statusesOf('call'), [red('no pbx-config')]);
     assert.deepEqual(statusesOf('ev'), [red('no pbx-config')]);
   });
+
+  it('with httpNodeRoot false (no webhooks served) pbx-event says so, not "waiting"; the config warns once; actions still work', async () => {
+    helper.settings({ httpNodeRoot: false });
+    try {
+      await load(configFlow({}), { cfg: { accessKey: KEY } });
+      assert.deepEqual(statusesOf('ev'), [red('no webhooks served')]);
+      const warnings = helper
+        .log()
+        .args.map(([entry]) => entry)
+        .filter((e) => e && e.level === helper.log().WARN && e.id === 'cfg');
+      assert.equal(warnings.length, 1);
+      assert.match(String(warnings[0].msg), /httpNodeRoot is false/);
+      assert.ok(helper.getNode('cfg').account, 'the account runs: actions do not need webhooks');
+    } finally {
+      helper.settings({});
+    }
+  });
 });
 
 describe('status of a failed action', function () {
