@@ -3,5 +3,5 @@
 module.exports = {
   timeout: 20000,
   exit: true,
-  reporter: 'spec',
+  reporter: require('node:path').join(__dirname, 'test/helpers/summary-reporter.js'),
 };
