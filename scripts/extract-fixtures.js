@@ -3,9 +3,9 @@
 // Extracts from the vendor documents in ../shared/providers/seeds (beside the repo) exactly what
 // the tests use — the 3CX webhook scenario tables and example responses, the VoipNow presence
 // example and its error table, the cloud call center's examples — into test/fixtures/vendor/,
-// so the tests run on any clone. `npm run fixtures` rewrites them; test/unit/fixtures.test.js
-// checks they still match the documents wherever the documents are present.
-// VENDOR_SEEDS_DIR overrides where the documents are looked for.
+// so the tests run on any clone and never read the documents. An optional maintainer step:
+// `npm run fixtures` rewrites them; `npm run fixtures:check` only compares and exits 1 when they
+// no longer match the documents. VENDOR_SEEDS_DIR overrides where the documents are looked for.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -143,22 +143,35 @@ function serialize(content) {
   return `${JSON.stringify(content, null, 2)}\n`;
 }
 
-function main() {
+function main(check) {
   if (!fs.existsSync(SEEDS_DIR)) {
-    console.error(`${SEEDS_DIR} does not exist: the vendor documents are needed to regenerate the fixtures; nothing written.`);
+    console.error(`${SEEDS_DIR} does not exist: the vendor documents are needed to regenerate or check the fixtures.`);
     process.exit(1);
   }
   fs.mkdirSync(FIXTURES_DIR, { recursive: true });
-  for (const [name, content] of extractFixtures(SEEDS_DIR)) {
+  const generated = extractFixtures(SEEDS_DIR);
+  let stale = 0;
+  for (const [name, content] of generated) {
     const file = path.join(FIXTURES_DIR, name);
     const text = serialize(content);
     const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-    fs.writeFileSync(file, text);
     const what = before === undefined ? 'new' : before === text ? 'unchanged' : 'changed';
+    if (check) {
+      if (what !== 'unchanged') stale++;
+      console.log(`${path.relative(process.cwd(), file)}: ${what === 'unchanged' ? 'matches' : `${what} in the documents`} (${content.source})`);
+      continue;
+    }
+    fs.writeFileSync(file, text);
     console.log(`wrote ${path.relative(process.cwd(), file)} (${what}, from ${content.source})`);
+  }
+  const extra = fs.readdirSync(FIXTURES_DIR).filter((name) => !generated.has(name));
+  for (const name of extra) console.log(`${name}: not made from the documents any more`);
+  if (check && stale + extra.length > 0) {
+    console.error('the committed fixtures no longer match the vendor documents: run `npm run fixtures`');
+    process.exit(1);
   }
 }
 
 module.exports = { SEEDS_DIR, FIXTURES_DIR, extractFixtures, serialize };
 
-if (require.main === module) main();
+if (require.main === module) main(process.argv.includes('--check'));
