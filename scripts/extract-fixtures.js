@@ -158,7 +158,9 @@ function main(check) {
     const what = before === undefined ? 'new' : before === text ? 'unchanged' : 'changed';
     if (check) {
       if (what !== 'unchanged') stale++;
-      console.log(`${path.relative(process.cwd(), file)}: ${what === 'unchanged' ? 'matches' : `${what} in the documents`} (${content.source})`);
+      console.log(
+        `${path.relative(process.cwd(), file)}: ${what === 'unchanged' ? 'matches' : `${what} in the documents`} (${content.source})`,
+      );
       continue;
     }
     fs.writeFileSync(file, text);
