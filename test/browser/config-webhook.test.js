@@ -6,30 +6,17 @@
 // visible only until the deploy and can be copied in the full URL until then, and the notes about
 // Node-RED's own settings show only when GET pbx-config/webhook-setup says they apply.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { ensureBrowser } = require('../../scripts/ensure-browser');
+const { launchChromium } = require('../helpers/browser');
 const { NodeRedProcess } = require('../helpers/node-red-process');
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-sync',
-];
 const PUBLIC = 'https://hooks.example.com';
 
 describe('config dialog in Chromium: webhook URL, secret and setup notes', function () {
   this.timeout(60000);
   let nr;
-  let context;
   let page;
-  let profileDir;
-  const pageErrors = [];
+  let browser;
+  let pageErrors = [];
   /** The config node added through the dialog. */
   let configId;
 
@@ -72,28 +59,16 @@ describe('config dialog in Chromium: webhook URL, secret and setup notes', funct
 
   before(async function () {
     this.timeout(20 * 60 * 1000); // a first run may install Chromium with apt-get
-    const executablePath = ensureBrowser();
     nr = await new NodeRedProcess({ adminRoot: '/admin', settings: { telemetry: { enabled: false } } }).start();
-    profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbx-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 900 },
-      locale: 'en-US',
-      timeout: 60000,
-    });
-    context.setDefaultTimeout(15000);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    browser = await launchChromium();
+    ({ page, pageErrors } = browser);
     await openEditor();
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await nr?.stop();
     nr?.cleanup();
-    if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('a new config: the URL follows the public URL, the secret is in it until deploy and copied whole', async () => {

@@ -8,26 +8,14 @@
 // .test-artifacts/screenshots/ (git-ignored).
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { ensureBrowser } = require('../../scripts/ensure-browser');
+const { launchChromium } = require('../helpers/browser');
 const { NodeRedProcess } = require('../helpers/node-red-process');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const ROOT = path.resolve(__dirname, '../..');
 const SHOTS = path.join(ROOT, '.test-artifacts', 'screenshots');
 const KEY = DEFAULT_CREDENTIALS['3cx-webapi'].accessKey;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ACTION_TYPES = ['pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue'];
 const EXAMPLES = fs
   .readdirSync(path.join(ROOT, 'examples'))
@@ -55,8 +43,8 @@ describe('editor in Chromium', function () {
   let sim;
   let context; // a persistent Chromium context with a fresh profile
   let page;
-  let profileDir;
-  const pageErrors = [];
+  let browser;
+  let pageErrors = [];
   /** The pbx-config node created through the dialogs. */
   let configId;
 
@@ -231,22 +219,11 @@ describe('editor in Chromium', function () {
 
   before(async function () {
     this.timeout(20 * 60 * 1000); // a first run may install Chromium with apt-get
-    const executablePath = ensureBrowser();
     fs.mkdirSync(SHOTS, { recursive: true });
     sim = await startSimulator({ stepMs: 15, talkMs: 200 });
     nr = await new NodeRedProcess({ adminRoot: '/admin', settings: { telemetry: { enabled: false } } }).start();
-    profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbx-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 900 },
-      locale: 'en-US',
-      timeout: 60000,
-    });
-    context.setDefaultTimeout(15000);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    browser = await launchChromium();
+    ({ context, page, pageErrors } = browser);
     await openEditor();
   });
 
@@ -259,11 +236,10 @@ describe('editor in Chromium', function () {
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await nr?.stop();
     nr?.cleanup();
     await sim?.close();
-    if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('shows every node type in the palette under category pbx', async () => {

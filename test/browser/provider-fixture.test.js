@@ -15,6 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { ensureBrowser } = require('../../scripts/ensure-browser');
+const { CHROMIUM_ARGS } = require('../helpers/browser');
 const { Collector } = require('../helpers/collector');
 const { integrationFlows } = require('../helpers/flows');
 const { NodeRedProcess } = require('../helpers/node-red-process');
@@ -38,7 +39,6 @@ const PACKAGE_PARTS = [
 const TOKEN = 'tiny-token-5a1f0c2e9b';
 const TENANT = 'tenant-42';
 const SECRET = 'tiny-webhook-secret-0123456789';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
 
 /** A copy of the package with the fixture provider added the documented way; returns its directory. */
 function packageWithFixture() {
