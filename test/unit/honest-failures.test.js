@@ -180,9 +180,8 @@ describe('TLS handshake failures: nothing was sent', function () {
   const hits = { plain: 0, selfSigned: 0, expired: 0 };
 
   const openssl = (args) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbx-tls-'));
+  /** `<name>.key` and a self-signed `<name>.pem` for `subject`, valid 30 days. */
+  const selfSigned = (name, subject) =>
     openssl([
       'req',
       '-x509',
@@ -190,14 +189,18 @@ describe('TLS handshake failures: nothing was sent', function () {
       'rsa:2048',
       '-nodes',
       '-keyout',
-      'self.key',
+      `${name}.key`,
       '-out',
-      'self.pem',
+      `${name}.pem`,
       '-days',
       '30',
       '-subj',
-      '/CN=127.0.0.1',
+      subject,
     ]);
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbx-tls-'));
+    selfSigned('self', '/CN=127.0.0.1');
     // An expired certificate: `openssl ca` is the one openssl command that takes a start and end date.
     fs.writeFileSync(
       path.join(dir, 'ca.cnf'),
@@ -291,21 +294,7 @@ describe('TLS handshake failures: nothing was sent', function () {
   it('a certificate for another host name: unreachable, with the host name hint', async () => {
     // Only a certificate the process trusts gets as far as the name check: the client runs in a
     // child process that trusts a test CA (NODE_EXTRA_CA_CERTS is read at start only).
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '30',
-      '-subj',
-      '/CN=pbx test CA',
-    ]);
+    selfSigned('ca', '/CN=pbx test CA');
     openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.csr', '-subj', '/CN=other.example']);
     fs.writeFileSync(path.join(dir, 'other.ext'), 'subjectAltName = DNS:other.example\n');
     openssl([
