@@ -49,6 +49,8 @@ function configFaultText(RED: NodeAPI, fault: ConfigFault | undefined): string {
       return t(RED, 'status.config.bad-base-url');
     case 'bad-allow-list':
       return t(RED, 'status.config.bad-allow-list');
+    case 'bad-trusted-proxies':
+      return t(RED, 'status.config.bad-trusted-proxies');
     default:
       return t(RED, 'status.config-error');
   }

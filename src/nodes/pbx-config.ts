@@ -36,7 +36,7 @@ export interface PbxConfigNode extends Node {
 }
 
 /** Why a pbx-config cannot start: the nodes that use it show it (translated) as their status. */
-export type ConfigFault = 'unknown-provider' | 'bad-base-url' | 'bad-allow-list' | 'path-in-use' | 'config-error';
+export type ConfigFault = 'unknown-provider' | 'bad-base-url' | 'bad-allow-list' | 'bad-trusted-proxies' | 'path-in-use' | 'config-error';
 
 /** Every provider's credentials and the webhook secret; the editor declares the same (written by scripts/build.js). */
 const CREDENTIALS = Object.fromEntries(credentialNames(PROVIDERS).map((name) => [name, { type: 'password' as const }]));
@@ -63,9 +63,10 @@ export default function register(RED: NodeAPI): void {
       fault = 'bad-allow-list';
       const allowFrom = String(def.allowFrom ?? '');
       validateAllowList(allowFrom);
-      fault = 'config-error';
+      fault = 'bad-trusted-proxies';
       const trustedProxies = String(def.trustedProxies ?? '');
       addressList(trustedProxies, 'trustedProxies');
+      fault = 'config-error';
       const publicUrl = String(def.publicUrl ?? '').trim();
       if (publicUrl && !isPublicUrl(publicUrl)) node.warn(t(RED, 'warn.bad-public-url', { url: publicUrl }));
       node.receivesWebhooks = receivesWebhooks(RED);
