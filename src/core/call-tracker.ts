@@ -23,14 +23,19 @@ export interface CallTrackerOptions {
   now?: () => number;
 }
 
-interface TrackedCall {
+/**
+ * One call as the tracker keeps it: plain JSON (no Map, no class), so the same state can live in
+ * this process or in a shared store (cluster mode) and be changed by the same reducer.
+ */
+export interface CallState {
   summary: CallSummary;
-  /** Talk time per leg, so a re-sent or transferred leg is counted once. */
-  legDurations: Map<string, number>;
-  /** Estimated bytes of `summary.route` and `legDurations`, updated as they change. */
+  /** Talk time per leg, `[legId, seconds]`, so a re-sent or transferred leg is counted once. */
+  legs: Array<[string, number]>;
+  /** Estimated bytes of `summary.route` and `legs`, updated as they change. */
   listBytes: number;
   lastTransfer?: CallEvent['transfer'];
   direction: CallEvent['direction'];
+  /** When this state was last changed, in ms since the epoch (the tracker's clock). */
   touchedAt: number;
   /** The final hangup was seen: outcome and end are fixed, ringing / answered change nothing. */
   ended: boolean;
@@ -53,7 +58,7 @@ interface TrackedCall {
  */
 export class CallTracker {
   /** Weighted by each call's estimated bytes. */
-  private readonly calls = new LruMap<string, TrackedCall>();
+  private readonly calls = new LruMap<string, CallState>();
   private readonly maxCalls: number;
   readonly maxBytes: number;
   private readonly ttlMs: number;
@@ -77,72 +82,15 @@ export class CallTracker {
 
   /** Records `event` and returns it (within EVENT_LIMITS), with a snapshot of `call` on hangup and recording. */
   apply(input: CallEvent): CallEvent {
-    let event = limitEvent(input);
+    const event = limitEvent(input);
     const t = this.now();
-    const tracked = this.trackedCall(event.callId, event.timestamp, t);
-    const s = tracked.summary;
-    event = this.complete(event, tracked);
-    const at = event.timestamp;
-    if (at < s.startedAt) s.startedAt = at;
-    switch (event.event) {
-      case 'ringing':
-        if (tracked.ended) break;
-        addHop(tracked, { event: 'ringing', extension: event.extension, extensionType: event.extensionType, at });
-        break;
-      case 'answered':
-        if (tracked.ended) break;
-        if (event.transfer) {
-          s.transfers++;
-          tracked.lastTransfer = event.transfer;
-          addHop(tracked, { event: 'transfer', extension: event.extension, extensionType: event.extensionType, at });
-        }
-        addHop(tracked, { event: 'answered', extension: event.extension, extensionType: event.extensionType, at });
-        s.answeredAt ??= at;
-        s.answeredBy = event.extension;
-        s.outcome = 'answered';
-        break;
-      case 'hangup':
-        // A provider that cannot tell (outcome unknown) gets the call's own answer: answered or missed.
-        if (event.outcome === undefined || event.outcome === 'unknown') {
-          const answered = tracked.ended ? s.outcome === 'answered' : !!s.answeredAt;
-          event = { ...event, outcome: answered ? 'answered' : 'missed' };
-        }
-        if (event.durationSeconds !== undefined) {
-          const leg = event.legId ?? event.callId;
-          // Each leg's talk time counts once; after the end only a leg not counted yet adds to it.
-          if (!tracked.ended || !tracked.legDurations.has(leg)) countLeg(tracked, leg, event.durationSeconds);
-        }
-        if (tracked.ended) break;
-        s.endedAt = at;
-        s.outcome = s.answeredAt ? 'answered' : (event.outcome ?? 'unknown');
-        if (event.hangupCause !== undefined) s.hangupCause = event.hangupCause;
-        if (!event.legTransferred) tracked.ended = true;
-        break;
-      case 'recording':
-        // A CDR is the provider's final word on the call: it overrides what the events said.
-        if (event.durationSeconds !== undefined) s.durationSeconds = event.durationSeconds;
-        if (event.hangupCause !== undefined) s.hangupCause = event.hangupCause;
-        if (event.outcome !== undefined && !s.answeredAt) s.outcome = event.outcome;
-        s.endedAt ??= at;
-        break;
-    }
-    this.calls.set(s.callId, tracked, bytesOf(tracked));
-    this.evict(t, s.callId);
-    const { legTransferred, ...out } = event;
-    if (legTransferred && out.transfer === undefined && tracked.lastTransfer) out.transfer = tracked.lastTransfer;
-    if (out.event === 'hangup' || out.event === 'recording') out.call = structuredClone(s);
-    return out;
-  }
-
-  /** Fills what a provider leaves out of later events from what the call's earlier events said. */
-  private complete(event: CallEvent, tracked: TrackedCall): CallEvent {
-    if (tracked.direction === 'unknown') tracked.direction = event.direction;
-    const out = { ...event };
-    if (out.direction === 'unknown') out.direction = tracked.direction;
-    if (out.extension && !out.extensionType) {
-      const hop = tracked.summary.route.find((h) => h.extension === out.extension && h.extensionType);
-      if (hop) out.extensionType = hop.extensionType;
-    }
+    let state = this.calls.get(event.callId);
+    if (state && t - state.touchedAt > this.ttlMs) state = undefined;
+    state ??= newCallState(event, t);
+    state.touchedAt = t;
+    const out = applyCallEvent(state, event);
+    this.calls.set(event.callId, state, bytesOf(state));
+    this.evict(t, event.callId);
     return out;
   }
 
@@ -151,29 +99,13 @@ export class CallTracker {
    * copy. Undefined for a call not tracked (never seen, evicted, or past its TTL).
    */
   routeOf(callId: string): readonly RouteHop[] | undefined {
-    const tracked = this.calls.get(callId);
-    if (!tracked || this.now() - tracked.touchedAt > this.ttlMs) return undefined;
-    return tracked.summary.route;
+    const state = this.calls.get(callId);
+    if (!state || this.now() - state.touchedAt > this.ttlMs) return undefined;
+    return state.summary.route;
   }
 
   clear(): void {
     this.calls.clear();
-  }
-
-  /** The call `callId` as tracked, or a new one when it is unknown or past its TTL. */
-  private trackedCall(callId: string, timestamp: string, t: number): TrackedCall {
-    let tracked = this.calls.get(callId);
-    if (tracked && t - tracked.touchedAt > this.ttlMs) tracked = undefined;
-    tracked ??= {
-      summary: { callId, startedAt: timestamp, outcome: 'unknown', route: [], transfers: 0 },
-      legDurations: new Map(),
-      listBytes: 0,
-      direction: 'unknown',
-      touchedAt: t,
-      ended: false,
-    };
-    tracked.touchedAt = t;
-    return tracked;
   }
 
   /** Forgets the least recently active calls while over a bound; never `current`, the newest. */
@@ -184,6 +116,99 @@ export class CallTracker {
       this.calls.delete(oldest.key);
     }
   }
+}
+
+/** A call first heard of by `event` (within EVENT_LIMITS) at `now`. */
+export function newCallState(event: CallEvent, now: number): CallState {
+  return {
+    summary: { callId: event.callId, startedAt: event.timestamp, outcome: 'unknown', route: [], transfers: 0 },
+    legs: [],
+    listBytes: 0,
+    direction: 'unknown',
+    touchedAt: now,
+    ended: false,
+  };
+}
+
+/**
+ * The call tracker as a pure reducer, for a shared store: `state` (undefined for a call not seen
+ * yet) is left untouched; returns the call's next state and the event to emit.
+ */
+export function reduceCall(state: CallState | undefined, input: CallEvent, now: number): { state: CallState; event: CallEvent } {
+  const event = limitEvent(input);
+  const next = state ? structuredClone(state) : newCallState(event, now);
+  next.touchedAt = now;
+  return { state: next, event: applyCallEvent(next, event) };
+}
+
+/**
+ * Applies `event` (within EVENT_LIMITS) to `state`, changing it in place; returns the event to
+ * emit, completed from what the call's earlier events said, with a copy of the summary on hangup
+ * and recording.
+ */
+export function applyCallEvent(state: CallState, input: CallEvent): CallEvent {
+  const s = state.summary;
+  let event = complete(input, state);
+  const at = event.timestamp;
+  if (at < s.startedAt) s.startedAt = at;
+  switch (event.event) {
+    case 'ringing':
+      if (state.ended) break;
+      addHop(state, { event: 'ringing', extension: event.extension, extensionType: event.extensionType, at });
+      break;
+    case 'answered':
+      if (state.ended) break;
+      if (event.transfer) {
+        s.transfers++;
+        state.lastTransfer = event.transfer;
+        addHop(state, { event: 'transfer', extension: event.extension, extensionType: event.extensionType, at });
+      }
+      addHop(state, { event: 'answered', extension: event.extension, extensionType: event.extensionType, at });
+      s.answeredAt ??= at;
+      s.answeredBy = event.extension;
+      s.outcome = 'answered';
+      break;
+    case 'hangup':
+      // A provider that cannot tell (outcome unknown) gets the call's own answer: answered or missed.
+      if (event.outcome === undefined || event.outcome === 'unknown') {
+        const answered = state.ended ? s.outcome === 'answered' : !!s.answeredAt;
+        event = { ...event, outcome: answered ? 'answered' : 'missed' };
+      }
+      if (event.durationSeconds !== undefined) {
+        const leg = event.legId ?? event.callId;
+        // Each leg's talk time counts once; after the end only a leg not counted yet adds to it.
+        if (!state.ended || !hasLeg(state, leg)) countLeg(state, leg, event.durationSeconds);
+      }
+      if (state.ended) break;
+      s.endedAt = at;
+      s.outcome = s.answeredAt ? 'answered' : (event.outcome ?? 'unknown');
+      if (event.hangupCause !== undefined) s.hangupCause = event.hangupCause;
+      if (!event.legTransferred) state.ended = true;
+      break;
+    case 'recording':
+      // A CDR is the provider's final word on the call: it overrides what the events said.
+      if (event.durationSeconds !== undefined) s.durationSeconds = event.durationSeconds;
+      if (event.hangupCause !== undefined) s.hangupCause = event.hangupCause;
+      if (event.outcome !== undefined && !s.answeredAt) s.outcome = event.outcome;
+      s.endedAt ??= at;
+      break;
+  }
+  const { legTransferred, ...out } = event;
+  if (legTransferred && out.transfer === undefined && state.lastTransfer) out.transfer = state.lastTransfer;
+  if (out.event === 'hangup' || out.event === 'recording') out.call = structuredClone(s);
+  return out;
+}
+
+/** Fills what a provider leaves out of later events from what the call's earlier events said. */
+function complete(event: CallEvent, state: CallState): CallEvent {
+  if (state.direction === 'unknown') state.direction = event.direction;
+  const out = { ...event };
+  if (out.direction === 'unknown') out.direction = state.direction;
+  if (out.extension && !out.extensionType) {
+    const hop = state.summary.route.find((h) => h.extension === out.extension && h.extensionType);
+    if (hop) out.extensionType = hop.extensionType;
+  }
+  return out;
 }
 
 /**
@@ -203,8 +228,8 @@ function textBytes(text: string | undefined): number {
 const hopBytes = (hop: RouteHop) => HOP_BYTES + textBytes(hop.extension) + textBytes(hop.at);
 
 /** The call's estimated bytes: its few scalar strings plus the route and legs, kept as they grow. */
-function bytesOf(tracked: TrackedCall): number {
-  const s = tracked.summary;
+function bytesOf(state: CallState): number {
+  const s = state.summary;
   return (
     CALL_BYTES +
     textBytes(s.callId) +
@@ -213,30 +238,31 @@ function bytesOf(tracked: TrackedCall): number {
     textBytes(s.endedAt) +
     textBytes(s.hangupCause) +
     textBytes(s.answeredBy) +
-    tracked.listBytes
+    state.listBytes
   );
 }
 
 /** Appends `hop`; at MAX_ROUTE_HOPS the oldest hop after the first half makes room. */
-function addHop(tracked: TrackedCall, hop: RouteHop): void {
-  const route = tracked.summary.route;
-  if (route.length >= MAX_ROUTE_HOPS) tracked.listBytes -= hopBytes(route.splice(ROUTE_HEAD, 1)[0]);
+function addHop(state: CallState, hop: RouteHop): void {
+  const route = state.summary.route;
+  if (route.length >= MAX_ROUTE_HOPS) state.listBytes -= hopBytes(route.splice(ROUTE_HEAD, 1)[0]);
   route.push(hop);
-  tracked.listBytes += hopBytes(hop);
+  state.listBytes += hopBytes(hop);
+}
+
+function hasLeg(state: CallState, leg: string): boolean {
+  return state.legs.some(([id]) => id === leg);
 }
 
 /** Records a leg's talk time and the call's total; a new leg past MAX_LEGS_PER_CALL is not counted. */
-function countLeg(tracked: TrackedCall, leg: string, seconds: number): void {
-  if (!tracked.legDurations.has(leg)) {
-    if (tracked.legDurations.size >= MAX_LEGS_PER_CALL) return;
-    tracked.listBytes += LEG_BYTES + textBytes(leg);
+function countLeg(state: CallState, leg: string, seconds: number): void {
+  const known = state.legs.find(([id]) => id === leg);
+  if (known) {
+    known[1] = seconds;
+  } else {
+    if (state.legs.length >= MAX_LEGS_PER_CALL) return;
+    state.legs.push([leg, seconds]);
+    state.listBytes += LEG_BYTES + textBytes(leg);
   }
-  tracked.legDurations.set(leg, seconds);
-  tracked.summary.durationSeconds = sum(tracked.legDurations.values());
-}
-
-function sum(values: Iterable<number>): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
+  state.summary.durationSeconds = state.legs.reduce((total, [, s]) => total + s, 0);
 }
