@@ -88,6 +88,12 @@
     /** `${NAME}`: Node-RED puts the environment variable's value in its place when the flows start. */
     var ENV_REFERENCE = /^\$\{(\S+)\}$/;
 
+    /** An empty Redis URL (single instance), redis:// or rediss://, or `${VAR}`. */
+    function isRedisUrlSetting(v) {
+        v = String(v || '').trim();
+        return !v || isEnvReference(v) || /^rediss?:\/\/[^\s/?#]+(\/\d{1,2})?\/?$/i.test(v);
+    }
+
     function isEnvReference(v) {
         return ENV_REFERENCE.test(String(v || '').trim());
     }
@@ -211,6 +217,13 @@
         $secret.on('change input', showWebhook);
         $('#node-config-input-publicUrl').on('change input', showWebhook);
 
+        // The cluster rows matter only with a Redis URL.
+        function showCluster() {
+            $('.pbx-cluster-row').toggle(!!String($('#node-config-input-redisUrl').val() || '').trim());
+        }
+        $('#node-config-input-redisUrl').on('change input', showCluster);
+        showCluster();
+
         // Notes that apply only to some runtimes: ask this one.
         $.getJSON('pbx-config/webhook-setup').done(function (setup) {
             $('#pbx-config-admin-root-tip').toggle(!!(setup && setup.bodiesParsedByNodeRed));
@@ -289,4 +302,5 @@
     editor.saveConfigDialog = saveConfigDialog;
     editor.isPublicUrlSetting = isPublicUrlSetting;
     editor.isEnvReference = isEnvReference;
+    editor.isRedisUrlSetting = isRedisUrlSetting;
 })();

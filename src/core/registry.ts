@@ -3,6 +3,8 @@ import { LANGUAGES, NODE_PARAMS, type LocalizedText, type NodeKind, type Operati
 
 /** The credential every provider has: the secret a webhook request must carry. */
 export const WEBHOOK_SECRET = 'webhookSecret';
+/** The pbx-config credential every provider has for cluster mode (SPEC section 8). */
+export const REDIS_PASSWORD = 'redisPassword';
 
 /** What the editor knows of one provider: its definition without the code. */
 export interface CatalogEntry {
@@ -51,7 +53,7 @@ export function registerProviders(definitions: readonly ProviderDefinition[]): P
 
 /** Every provider's credential names and `webhookSecret`: what pbx-config declares to Node-RED. */
 export function credentialNames(providers: ProviderMap): string[] {
-  return unique([...Object.values(providers).flatMap((d) => d.credentials.map((c) => c.name)), WEBHOOK_SECRET]);
+  return unique([...Object.values(providers).flatMap((d) => d.credentials.map((c) => c.name)), WEBHOOK_SECRET, REDIS_PASSWORD]);
 }
 
 /** Every provider's extra setting names: pbx-config properties besides its own. */
@@ -87,7 +89,8 @@ function problemsOf(d: ProviderDefinition): string[] {
   const names = (what: string, list: readonly { name: string }[]): void => {
     const seen = new Set<string>();
     for (const { name } of list) {
-      if (!PROPERTY.test(name) || name === WEBHOOK_SECRET) problems.push(`${what} "${name}" is not a usable name`);
+      if (!PROPERTY.test(name) || name === WEBHOOK_SECRET || name === REDIS_PASSWORD)
+        problems.push(`${what} "${name}" is not a usable name`);
       if (seen.has(name)) problems.push(`${what} "${name}" appears twice`);
       seen.add(name);
     }

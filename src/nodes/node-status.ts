@@ -51,6 +51,8 @@ function configFaultText(RED: NodeAPI, fault: ConfigFault | undefined): string {
       return t(RED, 'status.config.bad-allow-list');
     case 'bad-trusted-proxies':
       return t(RED, 'status.config.bad-trusted-proxies');
+    case 'bad-cluster-settings':
+      return t(RED, 'status.config.bad-cluster-settings');
     default:
       return t(RED, 'status.config-error');
   }

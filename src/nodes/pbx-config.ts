@@ -15,6 +15,7 @@ import {
   type ServedAt,
 } from '../core/webhook-router';
 import type { ProviderDefinition } from '../core/provider';
+import { clusterSettingsOf, type ClusterSettings } from '../core/cluster-settings';
 import { catalogOf, credentialNames } from '../core/registry';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
@@ -31,12 +32,15 @@ export interface PbxConfigNode extends Node {
   account?: Account;
   configError?: string;
   configFault?: ConfigFault;
+  /** Where this config's replicas share state (SPEC section 8); no `redisUrl` = single instance. */
+  cluster?: ClusterSettings;
   /** False where Node-RED serves no HTTP node routes (`httpNodeRoot: false`): no call events can arrive. */
   receivesWebhooks?: boolean;
 }
 
 /** Why a pbx-config cannot start: the nodes that use it show it (translated) as their status. */
-export type ConfigFault = 'unknown-provider' | 'bad-base-url' | 'bad-allow-list' | 'bad-trusted-proxies' | 'path-in-use' | 'config-error';
+export type ConfigFault =
+  'unknown-provider' | 'bad-base-url' | 'bad-allow-list' | 'bad-trusted-proxies' | 'bad-cluster-settings' | 'path-in-use' | 'config-error';
 
 /** Every provider's credentials and the webhook secret; the editor declares the same (written by scripts/build.js). */
 const CREDENTIALS = Object.fromEntries(credentialNames(PROVIDERS).map((name) => [name, { type: 'password' as const }]));
@@ -66,6 +70,8 @@ export default function register(RED: NodeAPI): void {
       fault = 'bad-trusted-proxies';
       const trustedProxies = String(def.trustedProxies ?? '');
       addressList(trustedProxies, 'trustedProxies');
+      fault = 'bad-cluster-settings';
+      node.cluster = clusterSettingsOf(def, credentials.redisPassword || undefined);
       fault = 'config-error';
       const publicUrl = String(def.publicUrl ?? '').trim();
       if (publicUrl && !isPublicUrl(publicUrl)) node.warn(t(RED, 'warn.bad-public-url', { url: publicUrl }));

@@ -170,6 +170,40 @@ describe('config dialog in Chromium: webhook URL, secret and setup notes', funct
     }
   });
 
+  it('the cluster section: its rows show with a Redis URL, a URL that is not Redis is invalid, the settings are deployed', async () => {
+    await openEditor();
+    await openConfig(configId);
+    const cluster = () =>
+      page.evaluate(() => ({
+        rows: $('.pbx-cluster-row:visible').length,
+        invalid: $('#node-config-input-redisUrl').hasClass('input-error'),
+        prefix: $('#node-config-input-keyPrefix').val(),
+        down: $('#node-config-input-redisDown').val(),
+      }));
+    assert.deepEqual(await cluster(), { rows: 0, invalid: false, prefix: 'pbx:', down: 'local' });
+    const typeRedisUrl = async (value) => {
+      await page.locator('#node-config-input-redisUrl').fill(value);
+      await page.locator('#node-config-input-redisUrl').dispatchEvent('change');
+    };
+    for (const bad of ['http://cache:6379', 'cache:6379', 'redis://cache:6379?db=1']) {
+      await typeRedisUrl(bad);
+      assert.equal((await cluster()).invalid, true, bad);
+    }
+    await typeRedisUrl('${REDIS_URL}');
+    assert.deepEqual(await cluster(), { rows: 3, invalid: false, prefix: 'pbx:', down: 'local' });
+    await typeRedisUrl('redis://127.0.0.1:6390/1');
+    await page.locator('#node-config-input-keyPrefix').fill('acme:');
+    await page.locator('#node-config-input-redisDown').selectOption('reject');
+    await page.locator('#node-config-input-redisPassword').fill('dialog-redis-password');
+    await closeConfig('#node-config-dialog-ok');
+    await page.locator('#red-ui-header-button-deploy').click();
+    await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 20000 });
+    const flows = await (await fetch(nr.adminUrl('/flows'))).json();
+    const saved = flows.find((n) => n.id === configId);
+    assert.deepEqual([saved.redisUrl, saved.keyPrefix, saved.redisDown], ['redis://127.0.0.1:6390/1', 'acme:', 'reject']);
+    assert.equal(JSON.stringify(flows).includes('dialog-redis-password'), false, 'the password is a credential, not a property');
+  });
+
   it('raised no error in the page', () => {
     assert.deepEqual(pageErrors, []);
   });

@@ -78,6 +78,7 @@ describe('status of the nodes of a pbx-config that cannot start', function () {
     { why: 'an unknown provider', props: { provider: 'nope' }, en: 'unknown provider', zh: '未知服务商' },
     { why: 'a base URL that is not http(s)', props: { baseUrl: 'ftp://pbx.example.com' }, en: 'bad base URL', zh: '基础 URL 无效' },
     { why: 'a bad allowed-senders list', props: { allowFrom: '10.0.0.0/99' }, en: 'bad allowed senders', zh: '允许来源无效' },
+    { why: 'a Redis URL that is not redis://', props: { redisUrl: 'http://cache:6379' }, en: 'bad Redis settings', zh: '集群设置无效' },
     { why: 'a bad trusted-proxies list', props: { trustedProxies: 'proxy.local' }, en: 'bad trusted proxies', zh: '受信任代理无效' },
   ];
   for (const { why, props, en, zh } of BROKEN) {

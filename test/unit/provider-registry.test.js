@@ -73,8 +73,8 @@ describe('provider registry', () => {
       assert.equal(providerOf(id), undefined, id);
   });
 
-  it('pbx-config declares every credential of every provider and the webhook secret, at runtime and in pbx-config.html', () => {
-    const names = ['accessKey', 'clientId', 'clientSecret', 'appId', 'appKey', 'webhookSecret'];
+  it('pbx-config declares every credential of every provider, the webhook secret and the Redis password, at runtime and in pbx-config.html', () => {
+    const names = ['accessKey', 'clientId', 'clientSecret', 'appId', 'appKey', 'webhookSecret', 'redisPassword'];
     assert.deepEqual(credentialNames(PROVIDERS), names);
     const { options } = registeredConfigNode();
     assert.deepEqual(options.credentials, Object.fromEntries(names.map((n) => [n, { type: 'password' }])));
@@ -167,7 +167,7 @@ describe('provider registry', () => {
   it('refuses the same id twice, and takes a valid definition', () => {
     assert.throws(() => registerProviders([definition(), definition()]), /provider "test-pbx": registered twice/);
     const providers = registerProviders([definition()]);
-    assert.deepEqual(credentialNames(providers), ['token', 'webhookSecret']);
+    assert.deepEqual(credentialNames(providers), ['token', 'webhookSecret', 'redisPassword']);
     assert.deepEqual(Object.keys(catalogOf(providers)), ['test-pbx']);
     assert.equal(Object.isFrozen(providers), true);
     assert.equal(Object.getPrototypeOf(providers), null);
