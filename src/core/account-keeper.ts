@@ -213,6 +213,7 @@ export class AccountKeeper {
 
   private take(kept: Kept, input: WebhookInput, fingerprint: string, reply: DeliveryReply): void {
     if (this.gate.open && kept.request && kept.account) {
+      if (kept.account.refusesDeliveries) return reply(503);
       // Answer and deliver in the same tick: no deploy can begin between the two.
       reply(200);
       kept.account.deliver(input, fingerprint);
@@ -250,6 +251,10 @@ export class AccountKeeper {
     kept.heldBytes = 0;
     for (const h of held) {
       clearTimeout(h.timer);
+      if (account.refusesDeliveries) {
+        h.reply(503);
+        continue;
+      }
       h.reply(200);
       account.deliver(h.input, h.fingerprint);
     }

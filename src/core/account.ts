@@ -1,9 +1,14 @@
 import { CallTracker, type CallTrackerOptions } from './call-tracker';
+import type { RedisDownMode } from './cluster-settings';
 import { DuplicateFilter } from './duplicate-filter';
 import { PbxError, Redactor } from './errors';
 import { rateLimited } from './rate-limit';
 import { HttpClient, withActionDeadline } from './http';
 import { runOperation, WebhookPayloadError, type ProviderAdapter, type ProviderDefinition } from './provider';
+import { SharedCalls } from './shared-calls';
+import { sharedTokenCache } from './shared-tokens';
+import { Sealer } from './state/sealed';
+import type { StateStore } from './state/types';
 import type { AccountSettings, ActionResult, CallEvent, ExtensionState, Logger, NodeKind, Params, WebhookInput } from './types';
 
 export type EventListener = (event: CallEvent, raw: unknown) => void;
@@ -46,7 +51,12 @@ export interface AccountOptions {
   retryDelaysMs?: number[];
   /** The memory of the account this one replaces (same config node, same provider). */
   memory?: AccountMemory;
+  /** Cluster mode (SPEC section 8): the store every instance shares, and what to do while it is down. */
+  cluster?: { store: StateStore; redisDown: RedisDownMode; namespace: string };
 }
+
+/** Called when the shared store goes down (false) or answers again (true). */
+export type ClusterHealthListener = (up: boolean) => void;
 
 /**
  * The runtime of one pbx-config node, provider-neutral: its adapter and HTTP client, the
@@ -67,6 +77,10 @@ export class Account {
   private readonly healthListeners = new Set<HealthListener>();
   private health: AccountHealth = 'ok';
   private readonly log: Logger;
+  /** Set in cluster mode: duplicates and calls shared with the other instances. */
+  private readonly shared?: SharedCalls;
+  /** The shared store, in cluster mode; closed with the account. */
+  readonly store?: StateStore;
   /** Deliveries accepted, duplicates dropped, payloads ignored: for status and tests. */
   readonly counters = { delivered: 0, duplicates: 0, ignored: 0, invalid: 0, events: 0, failed: 0 };
 
@@ -89,7 +103,43 @@ export class Account {
       redactor: this.redactor,
       retryDelaysMs: options.retryDelaysMs,
     });
-    this.adapter = definition.create({ settings, http: this.http, redactor: this.redactor, log: this.log });
+    const cluster = options.cluster;
+    if (cluster) {
+      this.store = cluster.store;
+      this.shared = new SharedCalls({
+        store: cluster.store,
+        redisDown: cluster.redisDown,
+        local: { duplicates: this.duplicates, tracker: this.tracker },
+      });
+    }
+    const tokens = cluster
+      ? sharedTokenCache({ store: cluster.store, sealer: new Sealer(Object.values(settings.credentials), cluster.namespace) })
+      : undefined;
+    this.adapter = definition.create({ settings, http: this.http, redactor: this.redactor, log: this.log, tokens });
+  }
+
+  /**
+   * Whether a webhook delivery must be answered 503 now, so the PBX delivers it again later:
+   * in cluster mode with `redisDown: reject` while the store is down, or when deliveries pile up.
+   */
+  get refusesDeliveries(): boolean {
+    return this.shared?.refusing ?? false;
+  }
+
+  /**
+   * In cluster mode, calls `listener` on every change of the shared store's health (and at once
+   * while it is down). Returns the unsubscribe function; a no-op for a single instance.
+   */
+  onClusterHealth(listener: ClusterHealthListener): () => void {
+    const store = this.store;
+    if (!store) return () => undefined;
+    if (!store.isUp) listener(false);
+    return store.onHealth(listener);
+  }
+
+  /** Resolves when every delivery taken so far has been emitted (cluster mode takes them in turn). */
+  settled(): Promise<void> {
+    return this.shared?.settled() ?? Promise.resolve();
   }
 
   supports(node: NodeKind, operation: string): boolean {
@@ -184,21 +234,71 @@ export class Account {
    * a listener is logged (rate-limited) and counted, and the next delivery goes on as usual.
    */
   deliver(input: WebhookInput, fingerprint: string): void {
+    const shared = this.shared;
+    if (shared) {
+      shared.enqueue(
+        () => this.processShared(shared, input, fingerprint),
+        (err) => this.deliveryFailed(err),
+      );
+      return;
+    }
     try {
       this.process(input, fingerprint);
     } catch (err) {
-      this.counters.failed++;
-      this.warnFailure(`webhook delivery failed: ${describeError(err)}`);
+      this.deliveryFailed(err);
     }
+  }
+
+  private deliveryFailed(err: unknown): void {
+    this.counters.failed++;
+    this.warnFailure(`webhook delivery failed: ${describeError(err)}`);
   }
 
   private process(input: WebhookInput, fingerprint: string): void {
     this.counters.delivered++;
-    if (this.duplicates.isDuplicate(fingerprint)) {
-      this.counters.duplicates++;
-      this.log.debug('duplicate webhook delivery dropped');
-      return;
+    if (this.duplicates.isDuplicate(fingerprint)) return this.dropDuplicate();
+    const events = this.normalize(input);
+    if (!events) return;
+    const raw = rawPayloadOf(input);
+    for (const event of events) {
+      let tracked: CallEvent;
+      try {
+        tracked = this.tracker.apply(event);
+      } catch (err) {
+        this.trackingFailed(err);
+        continue;
+      }
+      this.emit(tracked, raw);
     }
+  }
+
+  /** The same in cluster mode: duplicates and call state in the shared store (SharedCalls). */
+  private async processShared(shared: SharedCalls, input: WebhookInput, fingerprint: string): Promise<void> {
+    this.counters.delivered++;
+    // Normalized first: a payload that maps to nothing costs no round trip to the store.
+    const events = this.normalize(input);
+    if (!events) return;
+    if (await shared.isDuplicate(fingerprint)) return this.dropDuplicate();
+    const raw = rawPayloadOf(input);
+    for (const event of events) {
+      let tracked: CallEvent;
+      try {
+        tracked = await shared.apply(event);
+      } catch (err) {
+        this.trackingFailed(err);
+        continue;
+      }
+      this.emit(tracked, raw);
+    }
+  }
+
+  private dropDuplicate(): void {
+    this.counters.duplicates++;
+    this.log.debug('duplicate webhook delivery dropped');
+  }
+
+  /** The delivery's events; undefined when it carries none this package maps (counted, logged). */
+  private normalize(input: WebhookInput): CallEvent[] | undefined {
     let events: CallEvent[];
     try {
       events = this.definition.normalizeWebhook(input);
@@ -206,31 +306,29 @@ export class Account {
       if (!(err instanceof WebhookPayloadError)) throw err;
       this.counters.invalid++;
       this.warnInvalid(`webhook ignored: ${err.message}`);
-      return;
+      return undefined;
     }
     if (events.length === 0) {
       this.counters.ignored++;
       this.log.debug('webhook carried no event this package maps; ignored');
-      return;
+      return undefined;
     }
-    const raw = rawPayloadOf(input);
-    for (const event of events) {
-      let tracked: CallEvent;
+    return events;
+  }
+
+  private trackingFailed(err: unknown): void {
+    this.counters.failed++;
+    this.warnFailure(`call tracking failed: ${describeError(err)}`);
+  }
+
+  private emit(event: CallEvent, raw: unknown): void {
+    this.counters.events++;
+    for (const listener of this.listeners) {
       try {
-        tracked = this.tracker.apply(event);
+        listener(event, raw);
       } catch (err) {
         this.counters.failed++;
-        this.warnFailure(`call tracking failed: ${describeError(err)}`);
-        continue;
-      }
-      this.counters.events++;
-      for (const listener of this.listeners) {
-        try {
-          listener(tracked, raw);
-        } catch (err) {
-          this.counters.failed++;
-          this.warnFailure(`event listener failed: ${describeError(err)}`);
-        }
+        this.warnFailure(`event listener failed: ${describeError(err)}`);
       }
     }
   }
@@ -250,6 +348,8 @@ export class Account {
     this.http.close();
     this.listeners.clear();
     this.healthListeners.clear();
+    // Never rejects (the store's contract), but a promise is never left unhandled either.
+    this.store?.close().catch(() => undefined);
   }
 }
 

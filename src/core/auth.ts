@@ -5,18 +5,31 @@ export interface IssuedToken {
   expiresInMs: number;
 }
 
+/** Where an adapter gets its access token: this instance's cache, or one shared by a cluster. */
+export interface TokenSource {
+  get(): Promise<string>;
+  /** Drops `token` (the provider refused it) if it is still the current one; a newer one is kept. */
+  invalidate(token: string): Promise<void>;
+  clear(): void;
+}
+
+/** Makes an account's token source: the adapter says how a token is issued and when to renew it. */
+export type TokenSourceFactory = (issue: () => Promise<IssuedToken>, options: TokenCacheOptions) => TokenSource;
+
 export interface TokenCacheOptions {
   /** Renew this long before the stated expiry. */
   refreshMarginMs: number;
   now?: () => number;
 }
 
+export const localTokenCache: TokenSourceFactory = (issue, options) => new TokenCache(issue, options);
+
 /**
  * Caches one access token per account. Concurrent callers share one in-flight request;
  * the token is renewed `refreshMarginMs` before it expires; `invalidate` drops a token the
  * provider rejected so the next `get` fetches a fresh one (once, whoever asks).
  */
-export class TokenCache {
+export class TokenCache implements TokenSource {
   private current?: { token: string; renewAt: number };
   private inFlight?: Promise<string>;
   private readonly now: () => number;
@@ -47,8 +60,9 @@ export class TokenCache {
   }
 
   /** Drops `token` if it is still the cached one (a newer token is kept). */
-  invalidate(token: string): void {
+  invalidate(token: string): Promise<void> {
     if (this.current?.token === token) this.current = undefined;
+    return Promise.resolve();
   }
 
   clear(): void {
@@ -61,7 +75,7 @@ export class TokenCache {
  * takes a new one and runs `call` exactly once more.
  */
 export async function withToken<T>(
-  cache: TokenCache,
+  cache: TokenSource,
   call: (token: string) => Promise<T>,
   isRejected: (outcome: { result?: T; error?: unknown }) => boolean,
 ): Promise<T> {
@@ -76,7 +90,7 @@ export async function withToken<T>(
     if ('error' in first && first.error !== undefined) throw first.error;
     return first.result as T;
   }
-  cache.invalidate(token);
+  await cache.invalidate(token);
   const fresh = await cache.get();
   return call(fresh);
 }

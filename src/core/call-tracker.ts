@@ -95,6 +95,17 @@ export class CallTracker {
   }
 
   /**
+   * Takes `state` as the call's state, as another holder of it (a shared store) has it now: the
+   * route filter reads it, and should the shared store fail, this tracker goes on from there.
+   */
+  remember(state: CallState): void {
+    const t = this.now();
+    state.touchedAt = t;
+    this.calls.set(state.summary.callId, state, bytesOf(state));
+    this.evict(t, state.summary.callId);
+  }
+
+  /**
    * The route of call `callId` so far (as bounded by MAX_ROUTE_HOPS), for reading at once: not a
    * copy. Undefined for a call not tracked (never seen, evicted, or past its TTL).
    */

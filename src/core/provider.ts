@@ -1,3 +1,4 @@
+import { localTokenCache, type IssuedToken, type TokenCacheOptions, type TokenSource, type TokenSourceFactory } from './auth';
 import { PbxError, type Redactor } from './errors';
 import type { HttpClient } from './http';
 import { KNOWN_OPERATIONS } from './registry';
@@ -42,6 +43,13 @@ export interface ProviderContext {
   http: HttpClient;
   redactor: Redactor;
   log: Logger;
+  /** Where access tokens are kept: this instance (the default) or the cluster's shared store. */
+  tokens?: TokenSourceFactory;
+}
+
+/** The token source of an adapter: from its account's factory, else this instance's own cache. */
+export function tokenSourceOf(ctx: ProviderContext, issue: () => Promise<IssuedToken>, options: TokenCacheOptions): TokenSource {
+  return (ctx.tokens ?? localTokenCache)(issue, options);
 }
 
 /** One account of one provider: performs operations. */

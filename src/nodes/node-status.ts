@@ -13,23 +13,38 @@ export interface HealthAwareStatus {
 
 /**
  * The status of a node that uses a pbx-config: while an operation of that account has failed
- * with `auth_failed` and none has succeeded since, the node shows a red ring "auth failed"; the
- * node's own latest status comes back with the next success.
+ * with `auth_failed` and none has succeeded since, the node shows a red ring "auth failed"; in
+ * cluster mode, while the shared store is down, a yellow ring "redis down". The node's own latest
+ * status comes back when neither applies.
  */
 export function healthAwareStatus(RED: NodeAPI, node: Node, account: Account | undefined): HealthAwareStatus {
   let own: NodeStatus | Record<string, never> = {};
-  let failing = false;
-  const unsubscribe =
+  let authFailed = false;
+  let storeDown = false;
+  const show = (): void => {
+    if (authFailed) node.status({ fill: 'red', shape: 'ring', text: t(RED, 'status.auth-failed') });
+    else if (storeDown) node.status({ fill: 'yellow', shape: 'ring', text: t(RED, 'status.redis-down') });
+    else node.status(own);
+  };
+  const unsubscribeHealth =
     account?.onHealth((health) => {
-      failing = health === 'auth_failed';
-      node.status(failing ? { fill: 'red', shape: 'ring', text: t(RED, 'status.auth-failed') } : own);
+      authFailed = health === 'auth_failed';
+      show();
+    }) ?? (() => undefined);
+  const unsubscribeStore =
+    account?.onClusterHealth((up) => {
+      storeDown = !up;
+      show();
     }) ?? (() => undefined);
   return {
     set(status) {
       own = status;
-      if (!failing) node.status(status);
+      if (!authFailed && !storeDown) node.status(status);
     },
-    close: () => void unsubscribe(),
+    close: () => {
+      unsubscribeHealth();
+      unsubscribeStore();
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Account, DIRECTORY_KINDS, type DirectoryKind } from '../core/account';
+import { Account, DIRECTORY_KINDS, type AccountOptions, type DirectoryKind } from '../core/account';
 import { AccountKeeper } from '../core/account-keeper';
 import { PbxError, Redactor } from '../core/errors';
 import { ownProperty } from '../core/lookup';
@@ -17,6 +17,7 @@ import {
 import type { ProviderDefinition } from '../core/provider';
 import { clusterSettingsOf, type ClusterSettings } from '../core/cluster-settings';
 import { catalogOf, credentialNames } from '../core/registry';
+import { createStateStore } from '../core/state';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
 import { asPbxError, messageOf } from './as-pbx-error';
@@ -71,7 +72,8 @@ export default function register(RED: NodeAPI): void {
       const trustedProxies = String(def.trustedProxies ?? '');
       addressList(trustedProxies, 'trustedProxies');
       fault = 'bad-cluster-settings';
-      node.cluster = clusterSettingsOf(def, credentials.redisPassword || undefined);
+      const cluster = clusterSettingsOf(def, credentials.redisPassword || undefined);
+      node.cluster = cluster;
       fault = 'config-error';
       const publicUrl = String(def.publicUrl ?? '').trim();
       if (publicUrl && !isPublicUrl(publicUrl)) node.warn(t(RED, 'warn.bad-public-url', { url: publicUrl }));
@@ -79,9 +81,9 @@ export default function register(RED: NodeAPI): void {
       if (!node.receivesWebhooks) node.warn(t(RED, 'warn.no-http-node'));
       const rejections = rateLimited((m) => node.warn(redactor.redact(m)));
       node.account = keeper.attach(node.id, {
-        settingsKey: createHash('sha256').update(JSON.stringify(settings)).digest('base64'),
+        settingsKey: createHash('sha256').update(JSON.stringify([settings, cluster])).digest('base64'),
         provider: definition.id,
-        create: (memory, log) => new Account({ settings, definition, log, memory }),
+        create: (memory, log) => new Account({ settings, definition, log, memory, cluster: sharedStateOf(cluster, node.id) }),
         route: node.receivesWebhooks
           ? { path: node.webhookPath, secret: credentials.webhookSecret || undefined, allowFrom, trustedProxies }
           : undefined,
@@ -188,6 +190,13 @@ function nodeRedParsesWebhookBodies(RED: NodeAPI): boolean {
 
 function rootOf(setting: unknown): string {
   return typeof setting === 'string' ? normalizePath(setting) : '/';
+}
+
+/** The shared store of a config in cluster mode (a Redis URL is set); undefined for a single instance. */
+function sharedStateOf(cluster: ClusterSettings, configId: string): AccountOptions['cluster'] {
+  if (!cluster.redisUrl) return undefined;
+  const store = createStateStore({ redisUrl: cluster.redisUrl, password: cluster.redisPassword, keyPrefix: cluster.keyPrefix, configId });
+  return { store, redisDown: cluster.redisDown, namespace: `${cluster.keyPrefix}${configId}` };
 }
 
 function settingsOf(def: NodeDef, credentials: PbxCredentials, definition: ProviderDefinition): AccountSettings {

@@ -1,3 +1,5 @@
+import { isStoreError } from '../core/state/errors';
+import type { StateStore } from '../core/state/types';
 import type { ExtensionState, ExtensionStateName } from '../core/types';
 
 export interface PresenceChange {
@@ -7,24 +9,51 @@ export interface PresenceChange {
   previous: ExtensionStateName | null;
 }
 
+/** Cluster mode: one instance polls (it holds the lease), the states seen last are shared. */
+export interface SharedWatchOptions {
+  store: StateStore;
+  /** The watch node's id: the same on every instance. */
+  name: string;
+  /** This instance. */
+  owner: string;
+}
+
+export type PollOutcome =
+  | { ok: true; count: number }
+  | { ok: false; error: unknown; retryInMs: number }
+  /** Another instance holds the lease and polls. */
+  | { ok: true; standby: true };
+
 export interface PresenceWatchOptions {
   intervalMs: number;
   /** Longest wait between polls while the provider keeps failing. */
   maxBackoffMs?: number;
   poll(): Promise<ExtensionState[]>;
   onChange(change: PresenceChange): void;
-  onPoll(outcome: { ok: true; count: number } | { ok: false; error: unknown; retryInMs: number }): void;
+  onPoll(outcome: PollOutcome): void;
+  shared?: SharedWatchOptions;
 }
+
+/** The states seen last, as stored: `[extension, state]` pairs (plain JSON, any extension name). */
+type StoredStates = Array<[string, ExtensionStateName]>;
 
 /**
  * Polls presence (no provider pushes it) and reports only what changed. The first poll is the
  * baseline and reports nothing. Failures back off exponentially; `stop` ends it for good.
+ *
+ * With `shared` (cluster mode, SPEC section 8), only the instance holding the lease polls; it
+ * compares with the states stored by whoever polled last and stores the new ones under its
+ * fencing number, so a holder that was paused and lost the lease cannot report. The lease lasts
+ * two intervals and is renewed before each poll: another instance takes over within three.
+ * Should the store fail, the instance polls on its own, as a single instance does.
  */
 export class PresenceWatch {
   private last: Map<string, ExtensionStateName> | null = null;
   private timer?: NodeJS.Timeout;
   private failures = 0;
   private stopped = false;
+  /** The fencing number of the lease this instance holds, in cluster mode. */
+  private fence?: number;
 
   constructor(private readonly options: PresenceWatchOptions) {}
 
@@ -35,10 +64,22 @@ export class PresenceWatch {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    const { shared } = this.options;
+    if (shared && this.fence !== undefined) {
+      // Lets another instance take over at once, not when the lease runs out.
+      shared.store.releaseLease(this.leaseName(shared), shared.owner, this.fence).catch(() => undefined);
+      this.fence = undefined;
+    }
   }
 
-  /** Polls once now; resolves when the poll and its reports are done. */
+  /** Polls once now (when this instance is the one to poll); resolves when its reports are done. */
   async tick(): Promise<void> {
+    if (!(await this.leads())) {
+      if (this.stopped) return;
+      this.options.onPoll({ ok: true, standby: true });
+      this.schedule(this.options.intervalMs);
+      return;
+    }
     let states: ExtensionState[];
     try {
       states = await this.options.poll();
@@ -53,15 +94,64 @@ export class PresenceWatch {
     if (this.stopped) return;
     this.failures = 0;
     const next = new Map(states.map((s) => [s.extension, s.state]));
-    if (this.last) {
-      for (const [extension, state] of next) {
-        const previous = this.last.get(extension);
-        if (previous !== state) this.options.onChange({ extension, state, previous: previous ?? null });
-      }
-    }
-    this.last = next;
+    const changes = await this.changesTo(next);
+    if (this.stopped) return;
+    for (const change of changes) this.options.onChange(change);
     this.options.onPoll({ ok: true, count: next.size });
     this.schedule(this.options.intervalMs);
+  }
+
+  /** Whether this instance polls now: always, except in cluster mode without the lease. */
+  private async leads(): Promise<boolean> {
+    const { shared } = this.options;
+    if (!shared) return true;
+    const name = this.leaseName(shared);
+    const ttl = 2 * this.options.intervalMs;
+    try {
+      if (this.fence !== undefined && (await shared.store.renewLease(name, shared.owner, this.fence, ttl))) return true;
+      const lease = await shared.store.acquireLease(name, shared.owner, ttl);
+      this.fence = lease?.fence;
+      return lease !== null;
+    } catch (err) {
+      if (!isStoreError(err)) throw err;
+      this.fence = undefined;
+      return true;
+    }
+  }
+
+  /** What changed since the states seen last: by whichever instance polled last, in cluster mode. */
+  private async changesTo(next: Map<string, ExtensionStateName>): Promise<PresenceChange[]> {
+    const { shared } = this.options;
+    const fence = this.fence;
+    if (shared && fence !== undefined) {
+      let changes: PresenceChange[] = [];
+      try {
+        await shared.store.update<StoredStates>(
+          `watch:${shared.name}:states`,
+          Math.max(60 * 60 * 1000, 10 * this.options.intervalMs),
+          (stored) => {
+            changes = Array.isArray(stored) ? changesBetween(new Map(stored), next) : [];
+            return [...next];
+          },
+          { fence: { lease: this.leaseName(shared), fence } },
+        );
+        this.last = next;
+        return changes;
+      } catch (err) {
+        if (isStoreError(err, 'lease_lost')) {
+          this.fence = undefined;
+          return [];
+        }
+        if (!isStoreError(err)) throw err;
+      }
+    }
+    const changes = this.last ? changesBetween(this.last, next) : [];
+    this.last = next;
+    return changes;
+  }
+
+  private leaseName(shared: SharedWatchOptions): string {
+    return `watch:${shared.name}`;
   }
 
   private delay(): number {
@@ -72,6 +162,15 @@ export class PresenceWatch {
   private schedule(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer = setTimeout(() => void this.tick().catch(() => this.schedule(this.options.intervalMs)), ms);
   }
+}
+
+function changesBetween(before: Map<string, ExtensionStateName>, after: Map<string, ExtensionStateName>): PresenceChange[] {
+  const changes: PresenceChange[] = [];
+  for (const [extension, state] of after) {
+    const previous = before.get(extension);
+    if (previous !== state) changes.push({ extension, state, previous: previous ?? null });
+  }
+  return changes;
 }

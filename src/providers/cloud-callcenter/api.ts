@@ -1,9 +1,9 @@
-import { TokenCache, withToken } from '../../core/auth';
+import { withToken, type TokenSource } from '../../core/auth';
 import { errorCodeOfStatus, notTheApiError, PbxError, type ErrorCode } from '../../core/errors';
 import { isRecord, recordOf, stringOf } from '../../core/fields';
 import type { HttpResponse } from '../../core/http';
 import { lookupTable } from '../../core/lookup';
-import type { ProviderContext } from '../../core/provider';
+import { tokenSourceOf, type ProviderContext } from '../../core/provider';
 
 /** How errors name the API. */
 const API_NAME = 'call center API (App.Sip_*)';
@@ -70,12 +70,12 @@ export interface ServiceAnswer {
  * token (12 h, one shared in-flight login, one re-login on `ret` 600).
  */
 export class CallCenterApi {
-  private readonly tokens: TokenCache;
+  private readonly tokens: TokenSource;
   /** From the last login, for testConnection. */
   private company = '';
 
   constructor(private readonly ctx: ProviderContext) {
-    this.tokens = new TokenCache(() => this.login(), { refreshMarginMs: REFRESH_MARGIN_MS });
+    this.tokens = tokenSourceOf(ctx, () => this.login(), { refreshMarginMs: REFRESH_MARGIN_MS });
   }
 
   /** Runs one service with a token; a rejected token is replaced once and the call repeated once. */

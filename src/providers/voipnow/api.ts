@@ -1,4 +1,4 @@
-import { withToken, type TokenCache } from '../../core/auth';
+import { withToken, type TokenSource } from '../../core/auth';
 import { notTheApiError, PbxError } from '../../core/errors';
 import { joinPath, type HttpMethod, type HttpResponse, type PathParam } from '../../core/http';
 import type { ProviderContext } from '../../core/provider';
@@ -45,7 +45,7 @@ export interface UapiRequest {
  * the vendor code (`extension_invalid`, ...) and message.
  */
 export class UapiClient {
-  readonly tokens: TokenCache;
+  readonly tokens: TokenSource;
 
   constructor(private readonly ctx: ProviderContext) {
     this.tokens = createTokenCache(ctx);

@@ -1,7 +1,7 @@
-import { TokenCache, type IssuedToken } from '../../core/auth';
+import type { IssuedToken, TokenSource } from '../../core/auth';
 import { notTheApiError, PbxError } from '../../core/errors';
 import { recordOf } from '../../core/fields';
-import type { ProviderContext } from '../../core/provider';
+import { tokenSourceOf, type ProviderContext } from '../../core/provider';
 import { API_NAME, vendorErrorOf } from './errors';
 
 /** 4PSA's own client renews its token five minutes before `expires_in` runs out. */
@@ -10,8 +10,8 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
 const DEFAULT_LIFETIME_S = 3600;
 
 /** The account's token cache: renewed five minutes early (at half-life for short-lived tokens). */
-export function createTokenCache(ctx: ProviderContext): TokenCache {
-  return new TokenCache(() => requestToken(ctx), { refreshMarginMs: REFRESH_MARGIN_MS });
+export function createTokenCache(ctx: ProviderContext): TokenSource {
+  return tokenSourceOf(ctx, () => requestToken(ctx), { refreshMarginMs: REFRESH_MARGIN_MS });
 }
 
 /**

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { reduceCall, type CallState, type CallTracker } from './call-tracker';
+import type { RedisDownMode } from './cluster-settings';
+import type { DuplicateFilter } from './duplicate-filter';
+import { limitEvent } from './event-limits';
+import { isStoreError } from './state/errors';
+import type { StateStore } from './state/types';
+import type { CallEvent } from './types';
+
+/** Same window as the in-process duplicate filter (SPEC section 5: 10 minutes). */
+export const SHARED_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+/** A call's shared state expires this long after its last event, as the in-process tracker's TTL. */
+export const SHARED_CALL_TTL_MS = 6 * 60 * 60 * 1000;
+/**
+ * Deliveries waiting for the shared store on one instance. Redis answers in well under a
+ * millisecond, and a store that stops answering is cut off by its command deadline, so the line
+ * only grows this long when something is badly wrong: the webhook is then answered 503.
+ */
+export const MAX_WAITING_DELIVERIES = 5000;
+
+export interface SharedCallsOptions {
+  store: StateStore;
+  redisDown: RedisDownMode;
+  /** This instance's own state: the fallback while the store is unavailable (`redisDown: local`). */
+  local: { duplicates: DuplicateFilter; tracker: CallTracker };
+  now?: () => number;
+}
+
+/**
+ * The cluster half of the webhook pipeline (SPEC section 8): which delivery is new, and each
+ * call's state, kept in the shared store, so that of several instances exactly one emits each
+ * delivery and every summary sees the legs the others saw. Deliveries are taken one after the
+ * other, in arrival order. When the store fails, this instance goes on with its own duplicate
+ * filter and tracker (`local`), which follow the shared state while it works.
+ */
+export class SharedCalls {
+  private readonly store: StateStore;
+  private readonly now: () => number;
+  private line: Promise<void> = Promise.resolve();
+  private waiting = 0;
+  /** Deliveries done with the instance's own state because the store failed them. */
+  fallbacks = 0;
+
+  constructor(private readonly options: SharedCallsOptions) {
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Whether a delivery must be answered 503 now: Redis down under `reject`, or the line full. */
+  get refusing(): boolean {
+    return (this.options.redisDown === 'reject' && !this.store.isUp) || this.waiting >= MAX_WAITING_DELIVERIES;
+  }
+
+  /** Runs `work` after every delivery taken before it; never rejects (failures are `onError`'s). */
+  enqueue(work: () => Promise<void>, onError: (err: unknown) => void): void {
+    this.waiting++;
+    this.line = this.line
+      .then(work)
+      .catch(onError)
+      .finally(() => {
+        this.waiting--;
+      });
+  }
+
+  /** Resolves when every delivery taken so far is done: for tests and shutdown. */
+  settled(): Promise<void> {
+    return this.line;
+  }
+
+  /** True when this delivery was seen already, by this or any other instance, within the window. */
+  async isDuplicate(fingerprint: string): Promise<boolean> {
+    // Recorded here too, so the window holds should the store fail later.
+    const seenHere = this.options.local.duplicates.isDuplicate(fingerprint);
+    try {
+      const first = await this.store.claim(`seen:${digestOf(fingerprint)}`, SHARED_DUPLICATE_WINDOW_MS);
+      return !first;
+    } catch (err) {
+      if (!isStoreError(err)) throw err;
+      this.fallbacks++;
+      return seenHere;
+    }
+  }
+
+  /** The event to emit, from the call's shared state (or this instance's own when the store fails). */
+  async apply(input: CallEvent): Promise<CallEvent> {
+    const event = limitEvent(input);
+    let out: CallEvent | undefined;
+    let state: CallState | undefined;
+    try {
+      state = await this.store.update<CallState>(`call:${event.callId}`, SHARED_CALL_TTL_MS, (current) => {
+        const next = reduceCall(current, event, this.now());
+        out = next.event;
+        return next.state;
+      });
+    } catch (err) {
+      if (!isStoreError(err)) throw err;
+      this.fallbacks++;
+      return this.options.local.tracker.apply(event);
+    }
+    if (!out || !state) throw new Error('the shared store wrote no call state');
+    this.options.local.tracker.remember(state);
+    return out;
+  }
+}
+
+function digestOf(fingerprint: string): string {
+  return createHash('sha256').update(fingerprint).digest('base64url');
+}
