@@ -261,14 +261,15 @@ export class Account {
     if (!events) return;
     const raw = rawPayloadOf(input);
     for (const event of events) {
-      let tracked: CallEvent;
+      let tracked: CallEvent | undefined;
       try {
         tracked = this.tracker.apply(event);
       } catch (err) {
         this.trackingFailed(err);
         continue;
       }
-      this.emit(tracked, raw);
+      if (tracked) this.emit(tracked, raw);
+      else this.dropEnded();
     }
   }
 
@@ -281,15 +282,20 @@ export class Account {
     if (await shared.isDuplicate(fingerprint)) return this.dropDuplicate();
     const raw = rawPayloadOf(input);
     for (const event of events) {
-      let tracked: CallEvent;
+      let tracked: CallEvent | undefined;
       try {
         tracked = await shared.apply(event);
       } catch (err) {
         this.trackingFailed(err);
         continue;
       }
-      this.emit(tracked, raw);
+      if (tracked) this.emit(tracked, raw);
+      else this.dropEnded();
     }
+  }
+
+  private dropEnded(): void {
+    this.log.debug('hangup of a call that already ended dropped');
   }
 
   private dropDuplicate(): void {

@@ -81,8 +81,11 @@ export class SharedCalls {
     }
   }
 
-  /** The event to emit, from the call's shared state (or this instance's own when the store fails). */
-  async apply(input: CallEvent): Promise<CallEvent> {
+  /**
+   * The event to emit, from the call's shared state (or this instance's own when the store
+   * fails); undefined when the call tracker drops it (see `applyCallEvent`).
+   */
+  async apply(input: CallEvent): Promise<CallEvent | undefined> {
     const event = limitEvent(input);
     let out: CallEvent | undefined;
     let state: CallState | undefined;
@@ -97,7 +100,7 @@ export class SharedCalls {
       this.fallbacks++;
       return this.options.local.tracker.apply(event);
     }
-    if (!out || !state) throw new Error('the shared store wrote no call state');
+    if (!state) throw new Error('the shared store wrote no call state');
     this.options.local.tracker.remember(state);
     return out;
   }
