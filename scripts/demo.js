@@ -41,27 +41,18 @@ function buildFlows(simUrl) {
   return { flows: [...flows, ...configs.values()], configs: [...configs.values()].filter((n) => n.type === 'pbx-config') };
 }
 
-async function startDemo({
-  port = Number(process.env.PORT) || 1880,
-  simPort = Number(process.env.SIM_PORT) || 8089,
-  userDir = path.join(ROOT, '.demo'),
-  scenarioEverySeconds = Number(process.env.DEMO_SCENARIO_EVERY ?? 20),
-  quiet = false,
-} = {}) {
-  const { startSimulator, DEFAULT_CREDENTIALS } = require('../dist/simulator');
-  const sim = await startSimulator({ port: simPort, stepMs: 600, talkMs: 4000 });
-  const { flows, configs } = buildFlows(sim.url);
-
+/**
+ * A Node-RED user directory for the demo: this package linked in, the flows and their
+ * credentials, and settings on 127.0.0.1:`port` (editor under /admin).
+ */
+function writeUserDir(userDir, { port, flows, credentials }) {
   fs.mkdirSync(path.join(userDir, 'node_modules', '@callflow'), { recursive: true });
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'pbx-demo', private: true, version: '0.0.0' }, null, 2));
   const link = path.join(userDir, 'node_modules', '@callflow', 'node-red-pbx');
   fs.rmSync(link, { recursive: true, force: true });
   fs.symlinkSync(ROOT, link, 'dir');
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
-  fs.writeFileSync(
-    path.join(userDir, 'flows_cred.json'),
-    JSON.stringify(Object.fromEntries(configs.map((c) => [c.id, demoCredentials(c, DEFAULT_CREDENTIALS)])), null, 2),
-  );
+  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials, null, 2));
   fs.writeFileSync(
     path.join(userDir, 'settings.js'),
     `// Written by scripts/demo.js on every start.\nmodule.exports = ${JSON.stringify(
@@ -83,12 +74,10 @@ async function startDemo({
       2,
     )};\n`,
   );
+}
 
-  const providerIds = new Set(sim.providers.map((p) => p.id));
-  for (const config of configs) {
-    if (providerIds.has(config.provider)) sim.setWebhook(config.provider, `http://127.0.0.1:${port}${config.webhookPath}/${DEMO_SECRET}`);
-  }
-
+/** Starts Node-RED (from devDependencies) on `userDir`; its output inherited, or kept in `logs` when quiet. */
+function startNodeRed(userDir, { quiet = false } = {}) {
   const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', userDir, '-s', path.join(userDir, 'settings.js')], {
     stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
   });
@@ -96,6 +85,32 @@ async function startDemo({
   if (quiet)
     for (const stream of [nodeRed.stdout, nodeRed.stderr])
       stream.on('data', (c) => logs.push(...c.toString('utf8').split('\n').filter(Boolean)));
+  return { nodeRed, logs };
+}
+
+async function startDemo({
+  port = Number(process.env.PORT) || 1880,
+  simPort = Number(process.env.SIM_PORT) || 8089,
+  userDir = path.join(ROOT, '.demo'),
+  scenarioEverySeconds = Number(process.env.DEMO_SCENARIO_EVERY ?? 20),
+  quiet = false,
+} = {}) {
+  const { startSimulator, DEFAULT_CREDENTIALS } = require('../dist/simulator');
+  const sim = await startSimulator({ port: simPort, stepMs: 600, talkMs: 4000 });
+  const { flows, configs } = buildFlows(sim.url);
+
+  writeUserDir(userDir, {
+    port,
+    flows,
+    credentials: Object.fromEntries(configs.map((c) => [c.id, demoCredentials(c, DEFAULT_CREDENTIALS)])),
+  });
+
+  const providerIds = new Set(sim.providers.map((p) => p.id));
+  for (const config of configs) {
+    if (providerIds.has(config.provider)) sim.setWebhook(config.provider, `http://127.0.0.1:${port}${config.webhookPath}/${DEMO_SECRET}`);
+  }
+
+  const { nodeRed, logs } = startNodeRed(userDir, { quiet });
   let timer;
   if (scenarioEverySeconds > 0) {
     // Keep the debug sidebar lively: an inbound call every little while, cycling through scenarios.
@@ -121,7 +136,7 @@ async function startDemo({
   return { sim, nodeRed, stop, port, logs };
 }
 
-module.exports = { startDemo, buildFlows };
+module.exports = { startDemo, buildFlows, writeUserDir, startNodeRed, demoCredentials, DEMO_SECRET };
 
 if (require.main === module) {
   startDemo().then(
