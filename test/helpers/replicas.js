@@ -29,11 +29,13 @@ function preparedTemplate() {
   return template;
 }
 
-function replicaUserDir(index) {
+/** A copy of the prepared user directory, and a preload file giving the process its environment. */
+function replicaUserDir(index, env) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pbx-replica-${index}-`));
   fs.cpSync(preparedTemplate(), dir, { recursive: true, verbatimSymlinks: true });
   const preload = path.join(dir, 'replica-env.js');
-  fs.writeFileSync(preload, `process.env.${REPLICA_ENV} = ${JSON.stringify(String(index))};\n`);
+  const vars = { ...env, [REPLICA_ENV]: String(index) };
+  fs.writeFileSync(preload, `Object.assign(process.env, ${JSON.stringify(vars)});\n`);
   return { dir, preload };
 }
 
@@ -123,19 +125,24 @@ class ReplicaCollector {
  * @param {number} [o.count]        instances, default 2
  * @param {object[]|function} [o.flows]  deployed to every instance once they run: an array, or
  *                                  `({ collectorUrl }) => flows` (post to `collectorUrl` + a path)
- * @param {object} [o.settings]     more settings.js entries, the same for every instance
+ * @param {object|function} [o.settings]  more settings.js entries: an object for every instance,
+ *                                  or `(index) => object`
+ * @param {object|function} [o.env]  more environment variables (e.g. for `${REDIS_URL}` in a
+ *                                  node property): an object, or `(index) => object`
  * @param {string[]} [o.nodeArgs]   Node.js options before red.js
  * @param {string} [o.adminRoot]    httpAdminRoot, default '/admin'
  * @param {number} [o.deadlineMs]   the proxy's per-request deadline
  */
-async function startReplicas({ count = 2, flows, settings = {}, nodeArgs = [], adminRoot = '/admin', deadlineMs } = {}) {
+async function startReplicas({ count = 2, flows, settings = {}, env = {}, nodeArgs = [], adminRoot = '/admin', deadlineMs } = {}) {
+  const perInstance = (option, i) => (typeof option === 'function' ? option(i) : option);
   const collector = await new ReplicaCollector().start();
   const instances = [];
   let proxy;
   try {
     for (let i = 0; i < count; i++) {
-      const { dir, preload } = replicaUserDir(i);
-      instances.push(new NodeRedProcess({ adminRoot, userDir: dir, settings, nodeArgs: [...nodeArgs, '--require', preload] }));
+      const { dir, preload } = replicaUserDir(i, perInstance(env, i));
+      const options = { adminRoot, userDir: dir, settings: perInstance(settings, i), nodeArgs: [...nodeArgs, '--require', preload] };
+      instances.push(new NodeRedProcess(options));
     }
     await Promise.all(instances.map((nr) => nr.start()));
     proxy = await startRoundRobinProxy({ targets: instances.map((nr) => nr.url), ...(deadlineMs ? { deadlineMs } : {}) });

@@ -27,13 +27,15 @@ describe('integration: two Node-RED replicas behind the round-robin proxy', func
     sim = await startSimulator({ stepMs: 15, talkMs: 300 });
     replicas = await startReplicas({
       count: 2,
+      // The config node reads the simulator's URL from the environment, as `${ENV_VAR}` works in Node-RED.
+      env: { PBX_REPLICAS_SIM: `${sim.url}/webapi` },
       flows: ({ collectorUrl }) =>
         integrationFlows({
           collector: collectorUrl,
           config: {
             name: 'replicas 3cx',
             provider: '3cx-webapi',
-            baseUrl: `${sim.url}/webapi`,
+            baseUrl: '${PBX_REPLICAS_SIM}',
             webhookPath: PATH,
             timeout: 1500,
             rejectUnauthorized: true,
@@ -48,6 +50,22 @@ describe('integration: two Node-RED replicas behind the round-robin proxy', func
   after(async () => {
     await replicas?.stop();
     await sim?.close();
+  });
+
+  it('both instances run the deployed flows: actions through the proxy reach the simulator from each', async () => {
+    const before = sim.received('3cx-webapi').length;
+    const answers = [];
+    for (let k = 0; k < 2; k++) {
+      const res = await fetch(replicas.webhookUrl('/it/status'), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ query: 'extension-state', params: { extension: '117' } }),
+      });
+      answers.push({ status: res.status, extension: (await res.json()).payload.extension });
+    }
+    assert.deepEqual(answers, Array(2).fill({ status: 200, extension: '117' }));
+    assert.equal(sim.received('3cx-webapi').length - before, 2, 'one WebAPI request per action');
+    assert.deepEqual(Object.values(replicas.proxy.stats.byTarget), [1, 1]);
   });
 
   it(`${DELIVERIES} webhooks through the proxy alternate between the instances; each is emitted once; a replay to the other instance is emitted there too (until cluster mode)`, async () => {
@@ -67,7 +85,7 @@ describe('integration: two Node-RED replicas behind the round-robin proxy', func
       [0, 1, 0, 1, 0, 1],
       'the proxy hands the deliveries to instance 0, 1, 0, 1, ...',
     );
-    assert.deepEqual(Object.values(replicas.proxy.stats.byTarget), [3, 3]);
+    assert.deepEqual(Object.values(replicas.proxy.stats.byTarget), [1 + 3, 1 + 3]);
 
     // The same deliveries (as the simulator sent them) replayed straight to the other instance.
     const sent = sender.deliveries.slice(-DELIVERIES);
