@@ -107,12 +107,18 @@ async function startRoundRobinProxy({
     const flight = { abort: () => finish() };
     inFlight.add(flight);
 
-    const finish = (status, text) => {
-      if (finished) return;
+    /** Ends this request's bookkeeping once; false when it already ended. */
+    const settle = () => {
+      if (finished) return false;
       finished = true;
       clearTimeout(timer);
       inFlight.delete(flight);
       stats.active--;
+      return true;
+    };
+    /** Ends the request early: an error status when nothing was answered yet, else a cut connection. */
+    const finish = (status, text) => {
+      if (!settle()) return;
       upstream?.destroy();
       if (status && !res.headersSent) res.writeHead(status, { 'Content-Type': 'text/plain', Connection: 'close' }).end(text);
       else if (!res.writableFinished) res.destroy();
@@ -149,14 +155,7 @@ async function startRoundRobinProxy({
       upstream.on('response', (upRes) => {
         res.writeHead(upRes.statusCode, upRes.statusMessage, endToEndHeaders(upRes.headers));
         upRes.pipe(res);
-        upRes.on('end', () => {
-          if (!finished) {
-            finished = true;
-            clearTimeout(timer);
-            inFlight.delete(flight);
-            stats.active--;
-          }
-        });
+        upRes.on('end', settle);
         upRes.on('error', () => finish());
       });
       upstream.on('error', (err) => {

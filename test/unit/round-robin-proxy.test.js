@@ -99,6 +99,28 @@ describe('round-robin proxy (scripts/round-robin-proxy.js)', function () {
     assert.equal(proxy.stats.requests, 4);
   });
 
+  it('a bounded load (300 requests, 20 at a time, keep-alive) is shared evenly and leaves nothing in flight', async () => {
+    const a = track(await echoServer('A'));
+    const b = track(await echoServer('B'));
+    const proxy = track(await startRoundRobinProxy({ targets: [a.url, b.url] }));
+    const client = new http.Agent({ keepAlive: true, maxSockets: 20 });
+    const statuses = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        request(`${proxy.url}/load/${i}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: `{"n":${i}}`,
+          agent: client,
+        }).then((r) => r.status),
+      ),
+    );
+    client.destroy();
+    assert.deepEqual(new Set(statuses), new Set([200]));
+    assert.deepEqual(Object.values(proxy.stats.byTarget), [150, 150]);
+    assert.equal(proxy.stats.active, 0);
+    assert.ok(a.sockets.size <= 20 && b.sockets.size <= 20, `upstream connections reused: ${a.sockets.size} + ${b.sockets.size}`);
+  });
+
   it('keeps method, path and query, headers, a 64 KiB binary request body and the response intact', async () => {
     const a = track(await echoServer('A'));
     const proxy = track(await startRoundRobinProxy({ targets: [a.url] }));
@@ -184,6 +206,18 @@ describe('round-robin proxy (scripts/round-robin-proxy.js)', function () {
     assert.equal(res.status, 504);
     assert.equal(proxy.stats.timedOut, 1);
     assert.equal(hang.requests.length, 1);
+    await until(() => hang.sockets.size === 0);
+    assert.equal(proxy.stats.active, 0);
+  });
+
+  it('drops the upstream request when the client goes away', async () => {
+    const hang = track(await hangingServer());
+    const proxy = track(await startRoundRobinProxy({ targets: [hang.url] }));
+    const req = http.request(`${proxy.url}/gone`, { agent: false });
+    req.on('error', () => {});
+    req.end();
+    await until(() => hang.requests.length === 1 && hang.sockets.size === 1);
+    req.destroy();
     await until(() => hang.sockets.size === 0);
     assert.equal(proxy.stats.active, 0);
   });
