@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator } from './index';
 import type { Simulator } from './server';
+import { VOIPNOW_EVENT_SENDERS, VoipNowSimulator, type VoipNowEventSender } from './voipnow';
 import { webhookTargetProblem } from './webhook-sender';
 
 /** The port the example flows' pbx-config nodes point at. */
@@ -15,6 +16,8 @@ export interface CliOptions {
   providers: string[];
   /** Webhook target by provider id. */
   webhooks: Record<string, string>;
+  /** Where VoipNow Call Events name their type; undefined = the simulator's default (`url`). */
+  voipnowSender?: VoipNowEventSender;
 }
 
 /** A command line the simulator cannot run with: exit code 2 and the message. */
@@ -26,10 +29,11 @@ const OPTIONS = {
   host: { type: 'string' },
   provider: { type: 'string' },
   webhook: { type: 'string', multiple: true },
+  'voipnow-sender': { type: 'string' },
 } as const;
 
 export function parseCliArgs(argv: string[]): CliOptions {
-  let values: { help?: boolean; port?: string; host?: string; provider?: string; webhook?: string[] };
+  let values: { help?: boolean; port?: string; host?: string; provider?: string; webhook?: string[]; 'voipnow-sender'?: string };
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
@@ -45,7 +49,21 @@ export function parseCliArgs(argv: string[]): CliOptions {
   }
   const providers = values.provider === undefined || values.provider === 'all' ? SIMULATED_PROVIDER_IDS : [values.provider];
   if (!SIMULATED_PROVIDER_IDS.includes(providers[0])) throw new UsageError(`--provider: ${noSuchProvider(values.provider)}`);
-  return { help: values.help ?? false, port, host, providers, webhooks: webhookTargets(values.webhook ?? [], providers) };
+  const options: CliOptions = {
+    help: values.help ?? false,
+    port,
+    host,
+    providers,
+    webhooks: webhookTargets(values.webhook ?? [], providers),
+  };
+  const sender = values['voipnow-sender'];
+  if (sender !== undefined) {
+    options.voipnowSender = VOIPNOW_EVENT_SENDERS.find((s) => s === sender);
+    if (!options.voipnowSender) throw new UsageError(`--voipnow-sender: "${sender}" is not ${VOIPNOW_EVENT_SENDERS.join(' or ')}`);
+    if (!providers.includes('voipnow'))
+      throw new UsageError(`--voipnow-sender: voipnow is not simulated (--provider ${providers.join(',')})`);
+  }
+  return options;
 }
 
 /** `--webhook <url>` (every provider) first, then `--webhook <provider>=<url>`, whatever their order. */
@@ -97,6 +115,8 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     "  --webhook <url>             where every provider's webhooks go",
     '                              A target is an http:// URL on loopback. Without one, playing a',
     '                              scenario or placing a call through the API is refused (HTTP 409).',
+    '  --voipnow-sender <mode>     where VoipNow Call Events name their type: url (?event=<type>,',
+    '                              default) or payload (EventType, as one URL for every type gets it)',
     '  -h, --help                  this text',
     '',
     'Providers: the base URL for the pbx-config node and the credentials the simulator accepts',
@@ -192,6 +212,10 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`pbx-simulator: port ${options.port} on ${options.host} ${why}\n`);
     process.exitCode = 1;
     return;
+  }
+  if (options.voipnowSender) {
+    const voipnow = sim.provider('voipnow');
+    if (voipnow instanceof VoipNowSimulator) voipnow.useEventSender(options.voipnowSender);
   }
   process.stdout.write(startedText(sim));
   let stopping = false;
