@@ -13,9 +13,10 @@ export function repairJson(text: string): unknown {
     // fall through to the repairs
   }
   const withCommas = insertMissingCommas(text);
-  // Each defect alone first, then both: a half-quoted value can make the comma scan see strings
-  // where there are none, so the commas are only trusted on their own or before the quotes.
-  for (const candidate of [withCommas, quoteHalfQuotedValues(text), quoteHalfQuotedValues(withCommas)]) {
+  const withQuotes = quoteHalfQuotedValues(text);
+  // Each defect alone first, then both, in either order: a half-quoted value makes the comma scan
+  // see strings where there are none, and a missing comma makes a value look half-quoted.
+  for (const candidate of [withCommas, withQuotes, insertMissingCommas(withQuotes), quoteHalfQuotedValues(withCommas)]) {
     if (candidate === text) continue;
     try {
       return JSON.parse(candidate);

@@ -514,7 +514,8 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     endtime: number,
     modes: CloudCallCenterModes = this.modes,
   ): Promise<number> {
-    const fields = modes.cdr === 'downloadip' ? this.olderCdr(call, billsec, answertime, endtime) : this.newerCdr(call, billsec, answertime, endtime);
+    const fields =
+      modes.cdr === 'downloadip' ? this.olderCdr(call, billsec, answertime, endtime) : this.newerCdr(call, billsec, answertime, endtime);
     if (!modes.cdrWithoutCommas) return this.sender.send(fields);
     return this.sender.sendRaw('POST', '', jsonWithoutCommas(fields), 'application/json');
   }
@@ -590,7 +591,8 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     const answertime = scenario.billsec ? call.starttime + 5 : 0;
     const modes: CloudCallCenterModes = { ...this.modes };
     if (options.cdr === 'recordurl' || options.cdr === 'downloadip') modes.cdr = options.cdr;
-    if (options.cdrWithoutCommas !== undefined) modes.cdrWithoutCommas = options.cdrWithoutCommas === true || options.cdrWithoutCommas === 'true';
+    if (options.cdrWithoutCommas !== undefined)
+      modes.cdrWithoutCommas = options.cdrWithoutCommas === true || options.cdrWithoutCommas === 'true';
     await this.sendCdr(call, scenario.billsec, answertime, (answertime || call.starttime + 20) + scenario.billsec, modes);
     return { callId: call.uuid };
   }
