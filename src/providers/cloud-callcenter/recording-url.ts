@@ -31,7 +31,7 @@ export function recordingUrlFromDownloadIp(downloadIp: string, recordFileName: s
   const scheme = /^(https?):\/\//i.exec(downloadIp);
   const host = (scheme ? downloadIp.slice(scheme[0].length) : downloadIp).replace(/\/+$/, '');
   if (!DOWNLOAD_HOST.test(host)) return undefined;
-  if (/[\u0000-\u001f\u007f]/.test(recordFileName)) return undefined;
+  if (/\p{Cc}/u.test(recordFileName)) return undefined;
   const segments = recordFileName.split('/').filter((s) => s !== '');
   if (!segments.length || segments.some((s) => s === '.' || s === '..')) return undefined;
   return `${scheme ? scheme[1].toLowerCase() : 'http'}://${host}/${segments.map(encodeURIComponent).join('/')}`;
