@@ -58,6 +58,23 @@ describe('cloud-callcenter CDR callbacks, older and newer (vendor page examples)
     assert.equal(recording.call.outcome, 'answered');
   });
 
+  it('a comma-less CDR with prototype names as members: plain fields, no crash, no pollution', () => {
+    const body = [
+      '{',
+      '"__proto__": {"recordurl": "http://evil.example/x.mp3"}',
+      '"constructor": "x"',
+      '"uuid": "u-proto"',
+      '"billsec": 3',
+      '"downloadip": "10.1.2.3"',
+      '"recordfilename": "__proto__/constructor.mp3"',
+      '}',
+    ].join('\n');
+    const [event] = normalizeText(body);
+    assert.deepEqual(event.recordingUrls, ['http://10.1.2.3/__proto__/constructor.mp3']);
+    assert.equal(event.callId, 'u-proto');
+    assert.equal({}.recordurl, undefined);
+  });
+
   it('builds http://{downloadip}/{recordfilename}, each path segment encoded [unverified form]', () => {
     assert.equal(recordingUrlFromDownloadIp('120.76.152.137', 'a.mp3'), 'http://120.76.152.137/a.mp3');
     assert.equal(recordingUrlFromDownloadIp('127.0.0.1:8089', '/callcenter/record/x.mp3'), 'http://127.0.0.1:8089/callcenter/record/x.mp3');
