@@ -90,7 +90,7 @@ export type OperationName = string;
 export const NODE_PARAMS = {
   call: ['extension', 'destination', 'callId', 'from', 'reference'],
   status: ['extension', 'queue', 'group', 'kind'],
-  queue: ['extension', 'queue', 'status', 'enabled', 'external', 'recording'],
+  queue: ['extension', 'queue', 'status', 'enabled', 'external', 'recording', 'agentId'],
 } as const satisfies Record<NodeKind, readonly string[]>;
 
 /** Every parameter a node can resolve from a TypedInput or msg.payload.<param>. */

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator } from './index';
+import type { CloudCallCenterModes } from './cloud-callcenter';
 import type { Simulator } from './server';
 import { VOIPNOW_EVENT_SENDERS, VoipNowSimulator, type VoipNowEventSender } from './voipnow';
 import { webhookTargetProblem } from './webhook-sender';
@@ -18,6 +19,8 @@ export interface CliOptions {
   webhooks: Record<string, string>;
   /** Where VoipNow Call Events name their type; undefined = the simulator's default (`url`). */
   voipnowSender?: VoipNowEventSender;
+  /** The cloud call center's API variant; empty: the newer one. */
+  callCenterModes: Partial<CloudCallCenterModes>;
 }
 
 /** A command line the simulator cannot run with: exit code 2 and the message. */
@@ -30,10 +33,23 @@ const OPTIONS = {
   provider: { type: 'string' },
   webhook: { type: 'string', multiple: true },
   'voipnow-sender': { type: 'string' },
+  'callcenter-cdr': { type: 'string' },
+  'callcenter-cdr-without-commas': { type: 'boolean' },
+  'callcenter-makecall-without-uuid': { type: 'boolean' },
 } as const;
 
 export function parseCliArgs(argv: string[]): CliOptions {
-  let values: { help?: boolean; port?: string; host?: string; provider?: string; webhook?: string[]; 'voipnow-sender'?: string };
+  let values: {
+    help?: boolean;
+    port?: string;
+    host?: string;
+    provider?: string;
+    webhook?: string[];
+    'voipnow-sender'?: string;
+    'callcenter-cdr'?: string;
+    'callcenter-cdr-without-commas'?: boolean;
+    'callcenter-makecall-without-uuid'?: boolean;
+  };
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
@@ -49,12 +65,21 @@ export function parseCliArgs(argv: string[]): CliOptions {
   }
   const providers = values.provider === undefined || values.provider === 'all' ? SIMULATED_PROVIDER_IDS : [values.provider];
   if (!SIMULATED_PROVIDER_IDS.includes(providers[0])) throw new UsageError(`--provider: ${noSuchProvider(values.provider)}`);
+  const callCenterModes: Partial<CloudCallCenterModes> = {};
+  const cdr = values['callcenter-cdr'];
+  if (cdr !== undefined) {
+    if (cdr !== 'recordurl' && cdr !== 'downloadip') throw new UsageError(`--callcenter-cdr: "${cdr}" is not recordurl or downloadip`);
+    callCenterModes.cdr = cdr;
+  }
+  if (values['callcenter-cdr-without-commas']) callCenterModes.cdrWithoutCommas = true;
+  if (values['callcenter-makecall-without-uuid']) callCenterModes.makeCallUuid = false;
   const options: CliOptions = {
     help: values.help ?? false,
     port,
     host,
     providers,
     webhooks: webhookTargets(values.webhook ?? [], providers),
+    callCenterModes,
   };
   const sender = values['voipnow-sender'];
   if (sender !== undefined) {
@@ -117,6 +142,14 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     '                              scenario or placing a call through the API is refused (HTTP 409).',
     '  --voipnow-sender <mode>     where VoipNow Call Events name their type: url (?event=<type>,',
     '                              default) or payload (EventType, as one URL for every type gets it)',
+    '  --callcenter-cdr <format>   cloud-callcenter CDR callbacks: recordurl (default, newer accounts) or',
+    '                              downloadip (older accounts: downloadip + recordfilename, no recordurl)',
+    '  --callcenter-cdr-without-commas',
+    "                              cloud-callcenter CDR JSON without commas between its lines, as the vendor's",
+    '                              published examples show it',
+    '  --callcenter-makecall-without-uuid',
+    '                              cloud-callcenter MakeCall / DoubleCall answer without the call uuid, as',
+    '                              documented (calls are then matched by their customuuid / reference)',
     '  -h, --help                  this text',
     '',
     'Providers: the base URL for the pbx-config node and the credentials the simulator accepts',
@@ -205,6 +238,7 @@ export async function main(argv: string[]): Promise<void> {
       providers: options.providers,
       requireWebhook: true,
       webhooks: Object.fromEntries(Object.entries(options.webhooks).map(([id, url]) => [id, { url }])),
+      callCenterModes: options.callCenterModes,
     });
   } catch (err) {
     const code = (err as { code?: string }).code;

@@ -1,6 +1,6 @@
 import { Simulator } from './server';
 import { ThreeCxSimulator } from './3cx-webapi';
-import { CloudCallCenterSimulator } from './cloud-callcenter';
+import { CloudCallCenterSimulator, type CloudCallCenterModes } from './cloud-callcenter';
 import { VoipNowSimulator } from './voipnow';
 import type { ProviderSimulator } from './types';
 import type { WebhookScheme } from './webhook-sender';
@@ -24,9 +24,11 @@ export interface SimulatorOptions {
   talkMs?: number;
   /** Webhook target per provider id. */
   webhooks?: Record<string, { url?: string; scheme?: WebhookScheme }>;
+  /** The cloud call center's API variant (older CDR callbacks, MakeCall without uuid); default the newer. */
+  callCenterModes?: Partial<CloudCallCenterModes>;
 }
 
-type Timing = Pick<SimulatorOptions, 'stepMs' | 'talkMs'>;
+type Timing = Pick<SimulatorOptions, 'stepMs' | 'talkMs' | 'callCenterModes'>;
 
 /** A simulated provider: the credentials its accounts accept (demo and tests), and how to start it. */
 function simulated<C>(credentials: C, create: (credentials: C, timing: Timing) => ProviderSimulator) {
@@ -38,7 +40,7 @@ const SIMULATED = {
   '3cx-webapi': simulated({ accessKey: 'demo-3cx-access-key' }, (c, t) => new ThreeCxSimulator({ ...c, ...t })),
   'cloud-callcenter': simulated(
     { appId: 'demo-cc-app-id', appKey: 'demo-cc-app-key' },
-    (c, t) => new CloudCallCenterSimulator({ ...c, ...t }),
+    (c, t) => new CloudCallCenterSimulator({ ...c, stepMs: t.stepMs, talkMs: t.talkMs, modes: t.callCenterModes }),
   ),
   voipnow: simulated(
     { clientId: 'demo-voipnow-client', clientSecret: 'demo-voipnow-secret' },
@@ -56,7 +58,7 @@ export const SIMULATED_PROVIDER_IDS = Object.keys(SIMULATED).sort();
 
 /** Starts a simulator with every provider (or those of `options.providers`) on 127.0.0.1. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const timing = { stepMs: options.stepMs, talkMs: options.talkMs };
+  const timing = { stepMs: options.stepMs, talkMs: options.talkMs, callCenterModes: options.callCenterModes };
   const chosen = Object.entries(SIMULATED).filter(([id]) => !options.providers || options.providers.includes(id));
   const sim = new Simulator(
     chosen.map(([, p]) => p.start(timing)),

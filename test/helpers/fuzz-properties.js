@@ -630,6 +630,7 @@ const PARAM_VALUES = {
     external: ['on', 'off', 'true', 'false'],
     recording: ['all', 'external', 'off', 'ALL', 'none'],
     reference: ['order-4711'],
+    agentId: ['10'],
   },
   voipnow: {
     extension: ['0003*202', '0003*210', '0003*201'],
@@ -644,6 +645,7 @@ const PARAM_VALUES = {
     external: ['off'],
     recording: ['all'],
     reference: ['order-4711'],
+    agentId: ['10'],
   },
   'cloud-callcenter': {
     extension: ['90240001', '90240002', '90240007', '90240008'],
@@ -658,6 +660,7 @@ const PARAM_VALUES = {
     external: ['off'],
     recording: ['all'],
     reference: ['order-4711', 'a b/c?d'],
+    agentId: ['10', '2001'],
   },
 };
 
