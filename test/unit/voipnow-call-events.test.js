@@ -2,7 +2,7 @@
 // VoipNow Call Events as real senders deliver them: the type in the payload (`EventType`), every
 // documented hangup `CallStatus`, requests that are not call state, extended extension numbers
 // and a `Duration`. The table is the committed transcription of the vendor's documents
-// (test/fixtures/vendor/voipnow-call-events.json).
+// (test/fixtures/vendor-pages/voipnow-call-events.json).
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -12,7 +12,7 @@ const { presenceOf } = require('../../dist/providers/voipnow/presence');
 const { parseForm, parseWebhookBody } = require('../../dist/core/webhook-router');
 const { EVENT_LIMITS } = require('../../dist/core/event-limits');
 
-const FIXTURE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../fixtures/vendor/voipnow-call-events.json'), 'utf8'));
+const FIXTURE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../fixtures/vendor-pages/voipnow-call-events.json'), 'utf8'));
 const AT = new Date('2026-03-07T11:49:03.000Z');
 const TS = AT.toISOString();
 
