@@ -75,11 +75,15 @@ export class CallTracker {
     return this.calls.totalWeight;
   }
 
-  /** Records `event` and returns it (within EVENT_LIMITS), with a snapshot of `call` on hangup and recording. */
-  apply(input: CallEvent): CallEvent {
+  /**
+   * Records `event` and returns it (within EVENT_LIMITS), with a snapshot of `call` on hangup and
+   * recording; undefined for a hangup marked `unlessEnded` of a call that has ended (dropped).
+   */
+  apply(input: CallEvent): CallEvent | undefined {
     let event = limitEvent(input);
     const t = this.now();
     const tracked = this.trackedCall(event.callId, event.timestamp, t);
+    if (event.unlessEnded && event.event === 'hangup' && tracked.ended) return undefined;
     const s = tracked.summary;
     event = this.complete(event, tracked);
     const at = event.timestamp;
@@ -128,7 +132,7 @@ export class CallTracker {
     }
     this.calls.set(s.callId, tracked, bytesOf(tracked));
     this.evict(t, s.callId);
-    const { legTransferred, ...out } = event;
+    const { legTransferred, unlessEnded: _unlessEnded, ...out } = event;
     if (legTransferred && out.transfer === undefined && tracked.lastTransfer) out.transfer = tracked.lastTransfer;
     if (out.event === 'hangup' || out.event === 'recording') out.call = structuredClone(s);
     return out;
