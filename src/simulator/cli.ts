@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator } from './index';
+import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator, THREE_CX_EDITIONS, type ThreeCxEdition } from './index';
 import type { Simulator } from './server';
 import { webhookTargetProblem } from './webhook-sender';
 
@@ -15,6 +15,8 @@ export interface CliOptions {
   providers: string[];
   /** Webhook target by provider id. */
   webhooks: Record<string, string>;
+  /** Whose 3CX WebAPI add-on the 3cx-webapi simulator speaks. */
+  edition: ThreeCxEdition;
 }
 
 /** A command line the simulator cannot run with: exit code 2 and the message. */
@@ -26,10 +28,11 @@ const OPTIONS = {
   host: { type: 'string' },
   provider: { type: 'string' },
   webhook: { type: 'string', multiple: true },
+  edition: { type: 'string' },
 } as const;
 
 export function parseCliArgs(argv: string[]): CliOptions {
-  let values: { help?: boolean; port?: string; host?: string; provider?: string; webhook?: string[] };
+  let values: { help?: boolean; port?: string; host?: string; provider?: string; webhook?: string[]; edition?: string };
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
@@ -45,7 +48,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
   }
   const providers = values.provider === undefined || values.provider === 'all' ? SIMULATED_PROVIDER_IDS : [values.provider];
   if (!SIMULATED_PROVIDER_IDS.includes(providers[0])) throw new UsageError(`--provider: ${noSuchProvider(values.provider)}`);
-  return { help: values.help ?? false, port, host, providers, webhooks: webhookTargets(values.webhook ?? [], providers) };
+  const edition = THREE_CX_EDITIONS.find((e) => e === (values.edition ?? 'k2m'));
+  if (!edition) throw new UsageError(`--edition: "${values.edition}" is not one of ${THREE_CX_EDITIONS.join(', ')}`);
+  return { help: values.help ?? false, port, host, providers, webhooks: webhookTargets(values.webhook ?? [], providers), edition };
 }
 
 /** `--webhook <url>` (every provider) first, then `--webhook <provider>=<url>`, whatever their order. */
@@ -83,7 +88,7 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     ...Object.entries(p.scenarioOptions).map(([k, v], i) => `${i ? column : '    scenario options  '}${k}: ${v}`),
   ]);
   return [
-    'Usage: pbx-simulator [--port <n>] [--host <address>] [--provider <id>|all] [--webhook [<provider>=]<url>]...',
+    'Usage: pbx-simulator [--port <n>] [--host <address>] [--provider <id>|all] [--webhook [<provider>=]<url>]... [--edition k2m|creomate]',
     '',
     'A PBX simulator on loopback for @callflow/node-red-pbx: it answers the APIs of the providers',
     'below with in-memory extensions, queues and calls, and sends their call events as webhooks',
@@ -97,6 +102,8 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     "  --webhook <url>             where every provider's webhooks go",
     '                              A target is an http:// URL on loopback. Without one, playing a',
     '                              scenario or placing a call through the API is refused (HTTP 409).',
+    '  --edition k2m|creomate      whose 3CX WebAPI add-on the 3cx-webapi simulator speaks (default k2m):',
+    '                              its webhooks and its makecall (creomate: first/second, answers {chid})',
     '  -h, --help                  this text',
     '',
     'Providers: the base URL for the pbx-config node and the credentials the simulator accepts',
@@ -184,6 +191,7 @@ export async function main(argv: string[]): Promise<void> {
       host: options.host,
       providers: options.providers,
       requireWebhook: true,
+      threeCxEdition: options.edition,
       webhooks: Object.fromEntries(Object.entries(options.webhooks).map(([id, url]) => [id, { url }])),
     });
   } catch (err) {
