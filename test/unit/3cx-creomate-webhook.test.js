@@ -222,6 +222,13 @@ describe('3cx-webapi webhooks, Creomate edition: the vendor examples', () => {
     assert.deepEqual(events[1].recordingUrls, FILES);
   });
 
+  it('takes only text as a recording URL: an object without prototype in FILES is skipped, not a crash', () => {
+    const { FILES: _files, ...end } = byLabel('outgoing with FILES: the call ended, with its recording').payload;
+    const body = Object.assign(Object.create(null), end, { FILES: [Object.create(null), 'https://pbx.test/r/1_2-1-1.mp3'] });
+    const events = normalize3cxWebhook({ method: 'POST', query: Object.create(null), rawQuery: '', body, receivedAt: AT });
+    assert.deepEqual(events[1].recordingUrls, ['https://pbx.test/r/1_2-1-1.mp3']);
+  });
+
   it('keeps a DID rule name where no number is sent, and ignores an inbound_did that is no number', () => {
     const ring = { ...byLabel('ringing: the call reaches IVR 809').payload, inbound_did: 'unknown' };
     const [event] = normalize3cxWebhook(inputOf(ring));

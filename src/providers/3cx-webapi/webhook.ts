@@ -146,7 +146,8 @@ function durationFromTitle(title: string | undefined): number | undefined {
 
 function urlList(value: unknown): string[] {
   const items = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return items.map((v) => cleanUrl(String(v))).filter((u): u is string => u !== undefined);
+  // Only text: an object (even one without a prototype) is no URL.
+  return items.map((v) => (typeof v === 'string' ? cleanUrl(v) : undefined)).filter((u): u is string => u !== undefined);
 }
 
 function cleanUrl(raw: string): string | undefined {
