@@ -215,12 +215,16 @@ export class Account {
     }
     const raw = rawPayloadOf(input);
     for (const event of events) {
-      let tracked: CallEvent;
+      let tracked: CallEvent | undefined;
       try {
         tracked = this.tracker.apply(event);
       } catch (err) {
         this.counters.failed++;
         this.warnFailure(`call tracking failed: ${describeError(err)}`);
+        continue;
+      }
+      if (!tracked) {
+        this.log.debug('hangup of a call that already ended dropped');
         continue;
       }
       this.counters.events++;

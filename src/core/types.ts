@@ -43,6 +43,11 @@ export interface CallEvent {
    * kind the provider does not repeat; the call tracker fills `transfer` from the call's history.
    */
   legTransferred?: boolean;
+  /**
+   * Adapter hint, never emitted: a hangup the provider may have sent already with an earlier
+   * delivery; the call tracker drops it when the call has ended.
+   */
+  unlessEnded?: boolean;
 }
 
 export interface RouteHop {

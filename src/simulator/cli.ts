@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator } from './index';
+import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator, THREE_CX_EDITIONS, type ThreeCxEdition } from './index';
 import type { CloudCallCenterModes } from './cloud-callcenter';
 import type { Simulator } from './server';
 import { VOIPNOW_EVENT_SENDERS, VoipNowSimulator, type VoipNowEventSender } from './voipnow';
@@ -21,6 +21,8 @@ export interface CliOptions {
   voipnowSender?: VoipNowEventSender;
   /** The cloud call center's API variant; empty: the newer one. */
   callCenterModes: Partial<CloudCallCenterModes>;
+  /** Whose 3CX WebAPI add-on the 3cx-webapi simulator speaks. */
+  edition: ThreeCxEdition;
 }
 
 /** A command line the simulator cannot run with: exit code 2 and the message. */
@@ -32,6 +34,7 @@ const OPTIONS = {
   host: { type: 'string' },
   provider: { type: 'string' },
   webhook: { type: 'string', multiple: true },
+  edition: { type: 'string' },
   'voipnow-sender': { type: 'string' },
   'callcenter-cdr': { type: 'string' },
   'callcenter-cdr-without-commas': { type: 'boolean' },
@@ -45,6 +48,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     host?: string;
     provider?: string;
     webhook?: string[];
+    edition?: string;
     'voipnow-sender'?: string;
     'callcenter-cdr'?: string;
     'callcenter-cdr-without-commas'?: boolean;
@@ -65,6 +69,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
   }
   const providers = values.provider === undefined || values.provider === 'all' ? SIMULATED_PROVIDER_IDS : [values.provider];
   if (!SIMULATED_PROVIDER_IDS.includes(providers[0])) throw new UsageError(`--provider: ${noSuchProvider(values.provider)}`);
+  const edition = THREE_CX_EDITIONS.find((e) => e === (values.edition ?? 'k2m'));
+  if (!edition) throw new UsageError(`--edition: "${values.edition}" is not one of ${THREE_CX_EDITIONS.join(', ')}`);
   const callCenterModes: Partial<CloudCallCenterModes> = {};
   const cdr = values['callcenter-cdr'];
   if (cdr !== undefined) {
@@ -80,6 +86,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     providers,
     webhooks: webhookTargets(values.webhook ?? [], providers),
     callCenterModes,
+    edition,
   };
   const sender = values['voipnow-sender'];
   if (sender !== undefined) {
@@ -126,7 +133,7 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     ...Object.entries(p.scenarioOptions).map(([k, v], i) => `${i ? column : '    scenario options  '}${k}: ${v}`),
   ]);
   return [
-    'Usage: pbx-simulator [--port <n>] [--host <address>] [--provider <id>|all] [--webhook [<provider>=]<url>]...',
+    'Usage: pbx-simulator [--port <n>] [--host <address>] [--provider <id>|all] [--webhook [<provider>=]<url>]... [--edition k2m|creomate]',
     '',
     'A PBX simulator on loopback for @callflow/node-red-pbx: it answers the APIs of the providers',
     'below with in-memory extensions, queues and calls, and sends their call events as webhooks',
@@ -140,6 +147,8 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     "  --webhook <url>             where every provider's webhooks go",
     '                              A target is an http:// URL on loopback. Without one, playing a',
     '                              scenario or placing a call through the API is refused (HTTP 409).',
+    '  --edition k2m|creomate      whose 3CX WebAPI add-on the 3cx-webapi simulator speaks (default k2m):',
+    '                              its webhooks and its makecall (creomate: first/second, answers {chid})',
     '  --voipnow-sender <mode>     where VoipNow Call Events name their type: url (?event=<type>,',
     '                              default) or payload (EventType, as one URL for every type gets it)',
     '  --callcenter-cdr <format>   cloud-callcenter CDR callbacks: recordurl (default, newer accounts) or',
@@ -237,6 +246,7 @@ export async function main(argv: string[]): Promise<void> {
       host: options.host,
       providers: options.providers,
       requireWebhook: true,
+      threeCxEdition: options.edition,
       webhooks: Object.fromEntries(Object.entries(options.webhooks).map(([id, url]) => [id, { url }])),
       callCenterModes: options.callCenterModes,
     });

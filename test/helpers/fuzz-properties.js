@@ -538,6 +538,7 @@ function checkCallEvent(provider, e, { tracked = false } = {}) {
   if (e.synthetic !== undefined) assert.equal(e.synthetic, true, `synthetic is not true: ${describe(e.synthetic)}`);
   if (tracked) {
     assert.equal(e.legTransferred, undefined, 'the adapter hint legTransferred was emitted');
+    assert.equal(e.unlessEnded, undefined, 'the adapter hint unlessEnded was emitted');
     if (e.event === 'hangup' || e.event === 'recording') checkSummary(e);
   } else {
     if (e.legTransferred !== undefined)

@@ -10,9 +10,10 @@ const FIXTURES_DIR = path.resolve(__dirname, '../fixtures/vendor');
 const fixture = (name) => JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, name), 'utf8'));
 
 describe('committed vendor fixtures', () => {
-  it('are the six files the tests read, each with the document it came from', () => {
+  it('are the files the tests read, each with the document it came from', () => {
     const names = fs.readdirSync(FIXTURES_DIR).sort();
     assert.deepEqual(names, [
+      '3cx-creomate-webhooks.json',
       '3cx-webapi-requests.json',
       '3cx-webapi-webhook-scenarios.json',
       'cloud-callcenter-GetGroupExt.json',
@@ -38,6 +39,12 @@ describe('committed vendor fixtures', () => {
     assert.ok(
       requests.every((r) => r.method && r.response !== undefined),
       'every request has a method and an example response',
+    );
+    const creomate = fixture('3cx-creomate-webhooks.json').examples;
+    assert.equal(creomate.length, 13);
+    assert.ok(
+      creomate.every((e) => e.source.startsWith('https://creomate.com/') && (e.payload || e.response)),
+      'every Creomate example has its page and a payload or answer',
     );
     const presence = fixture('voipnow-list-presence.json');
     assert.equal(presence.errorCodes.length, 8);
