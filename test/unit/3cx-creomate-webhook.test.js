@@ -1,6 +1,6 @@
 'use strict';
 // The Creomate edition of the 3CX WebAPI webhooks: every example payload its public pages show
-// (transcribed in test/fixtures/vendor/3cx-creomate-webhooks.json), normalized and checked field
+// (transcribed in test/fixtures/vendor-pages/3cx-creomate-webhooks.json), normalized and checked field
 // by field, then played through the call tracker as the calls they belong to.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -9,7 +9,7 @@ const { normalize3cxWebhook } = require('../../dist/providers/3cx-webapi/webhook
 const { parseWebhookBody } = require('../../dist/core/webhook-router');
 const { CallTracker } = require('../../dist/core/call-tracker');
 
-const FIXTURE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../fixtures/vendor/3cx-creomate-webhooks.json'), 'utf8'));
+const FIXTURE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../fixtures/vendor-pages/3cx-creomate-webhooks.json'), 'utf8'));
 const AT = new Date('2025-09-17T16:17:28.000Z');
 const byLabel = (label) => {
   const found = FIXTURE.examples.find((e) => e.label === label);

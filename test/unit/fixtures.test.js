@@ -10,10 +10,9 @@ const FIXTURES_DIR = path.resolve(__dirname, '../fixtures/vendor');
 const fixture = (name) => JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, name), 'utf8'));
 
 describe('committed vendor fixtures', () => {
-  it('are the files the tests read, each with the document it came from', () => {
+  it('are the six files the tests read, each with the document it came from', () => {
     const names = fs.readdirSync(FIXTURES_DIR).sort();
     assert.deepEqual(names, [
-      '3cx-creomate-webhooks.json',
       '3cx-webapi-requests.json',
       '3cx-webapi-webhook-scenarios.json',
       'cloud-callcenter-GetGroupExt.json',
@@ -40,17 +39,30 @@ describe('committed vendor fixtures', () => {
       requests.every((r) => r.method && r.response !== undefined),
       'every request has a method and an example response',
     );
-    const creomate = fixture('3cx-creomate-webhooks.json').examples;
-    assert.equal(creomate.length, 13);
-    assert.ok(
-      creomate.every((e) => e.source.startsWith('https://creomate.com/') && (e.payload || e.response)),
-      'every Creomate example has its page and a payload or answer',
-    );
     const presence = fixture('voipnow-list-presence.json');
     assert.equal(presence.errorCodes.length, 8);
     assert.equal(presence.requestPath, '/uapi/extensions/@me/0003*210/presence/');
     for (const doc of ['cloud-callcenter-call-state-callback', 'cloud-callcenter-GetGroupExt', 'cloud-callcenter-GetQueueSipStatus']) {
       assert.equal(typeof fixture(`${doc}.json`).example, 'object', doc);
+    }
+  });
+
+  it('transcribed from vendor pages (test/fixtures/vendor-pages): every case names the pages it comes from', () => {
+    const dir = path.resolve(__dirname, '../fixtures/vendor-pages');
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+    assert.deepEqual(files, ['3cx-creomate-webhooks.json', 'cloud-callcenter-cdr-callbacks.json', 'voipnow-call-events.json']);
+    for (const file of files) {
+      const doc = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+      const cases = doc.examples ?? doc.cases;
+      assert.ok(Array.isArray(cases) && cases.length > 0, file);
+      for (const c of cases) {
+        // A case names its page, or documents listed once at the top (`documents`: name → URL).
+        const pages = [c.source, ...(c.sources ?? []).map((name) => doc.documents?.[name])].filter((p) => p !== undefined);
+        assert.ok(pages.length > 0 && pages.every((u) => /^https:\/\//.test(u)), `${file}: ${c.label ?? c.name}`);
+      }
     }
   });
 });
