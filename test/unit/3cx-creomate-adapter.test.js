@@ -10,9 +10,9 @@ const { providerOf } = require('../../dist/providers');
 
 const quiet = { debug() {}, warn() {} };
 const KEY = 'doc-key-1234567890';
-const EXAMPLE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../fixtures/vendor-pages/3cx-creomate-webhooks.json'), 'utf8')).examples.find(
-  (e) => e.label === 'makecall request and answer',
-);
+const EXAMPLE = JSON.parse(
+  fs.readFileSync(path.resolve(__dirname, '../fixtures/vendor-pages/3cx-creomate-webhooks.json'), 'utf8'),
+).examples.find((e) => e.label === 'makecall request and answer');
 
 function account(baseUrl, extra) {
   return new Account({
