@@ -101,7 +101,9 @@ export class RedisStore implements StateStore {
     });
     this.client.on('ready', () => {
       if (this.state === 'closed') return this.destroyClient(true);
-      this.markUp();
+      // Connected is not yet usable: a server that wants a password we were not given says so
+      // only to the first command.
+      this.probe();
       for (const waiter of [...this.readyWaiters]) waiter();
     });
     this.client.connect().catch((err: unknown) => this.markDown(this.describe(err)));
@@ -342,20 +344,23 @@ export class RedisStore implements StateStore {
   /** While down on an open connection, nothing else tells us when Redis answers again. */
   private startProbe(): void {
     if (this.probeTimer) return;
-    this.probeTimer = setInterval(() => {
-      if (this.probing || !this.client.isReady) return;
-      this.probing = true;
-      this.send(['PING']).then(
-        () => {
-          this.probing = false;
-          this.markUp();
-        },
-        () => {
-          this.probing = false;
-        },
-      );
-    }, REDIS_PROBE_MS);
+    this.probeTimer = setInterval(() => this.probe(), REDIS_PROBE_MS);
     this.probeTimer.unref();
+  }
+
+  /** A PING under the deadline: up when it answers (its failure marks the store down). */
+  private probe(): void {
+    if (this.probing || !this.client.isReady) return;
+    this.probing = true;
+    this.send(['PING']).then(
+      () => {
+        this.probing = false;
+        this.markUp();
+      },
+      () => {
+        this.probing = false;
+      },
+    );
   }
 
   private stopProbe(): void {
