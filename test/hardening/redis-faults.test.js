@@ -192,6 +192,10 @@ describe('Redis faults: the state store', function () {
     const port = await freePort();
     const s = store({ url: `redis://127.0.0.1:${port}` });
     const health = watchHealth(s);
+    // Sent while connecting: it fails with the connection's failure, not at its deadline.
+    const early = await failureOf(s.get('early'));
+    assertUnavailable(early);
+    assert.match(early.message, /ECONNREFUSED/);
     await health.next(false);
     assert.match(s.lastError, /ECONNREFUSED/);
     assertUnavailable(await failureOf(s.claim('k', MINUTE)));

@@ -15,9 +15,13 @@ export function ttlOf(ttlMs: number): number {
   return Math.min(Math.ceil(ttlMs), MAX_TTL_MS);
 }
 
-/** The key as stored under a namespace: as given, or its digest when it is too long. */
+/**
+ * The key as stored under a namespace: as given, or its digest when it is too long (or starts with
+ * `#`, so no key given can pose as another's digest).
+ */
 export function keyOf(namespace: string, key: string): string {
-  const k = key.length > MAX_KEY_LENGTH ? `#sha256:${createHash('sha256').update(key).digest('base64url')}` : key;
+  const hashed = key.length > MAX_KEY_LENGTH || key.startsWith('#');
+  const k = hashed ? `#sha256:${createHash('sha256').update(key).digest('base64url')}` : key;
   return `${namespace}${k}`;
 }
 

@@ -63,7 +63,8 @@ export class RedisStore implements StateStore {
   private readonly timeoutMs: number;
   private readonly redactor: Redactor;
   private readonly healthListeners = new Set<HealthListener>();
-  private readonly readyWaiters = new Set<() => void>();
+  /** Commands waiting for the connection: how to send each, and how to fail it. */
+  private readonly readyWaiters = new Map<() => void, (reason: string) => void>();
   private readonly unsureClaims = new Map<string, string>();
   private readonly updatesInFlight = new Map<string, Promise<void>>();
   private state: State = 'connecting';
@@ -104,7 +105,7 @@ export class RedisStore implements StateStore {
       // Connected is not yet usable: a server that wants a password we were not given says so
       // only to the first command.
       this.probe();
-      for (const waiter of [...this.readyWaiters]) waiter();
+      for (const go of [...this.readyWaiters.keys()]) go();
     });
     this.client.connect().catch((err: unknown) => this.markDown(this.describe(err)));
   }
@@ -220,7 +221,7 @@ export class RedisStore implements StateStore {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.stopProbe();
-    this.readyWaiters.clear();
+    this.failWaiters('the state store is closed');
     this.destroyClient();
   }
 
@@ -283,13 +284,19 @@ export class RedisStore implements StateStore {
       const go = () => {
         if (settled || this.state === 'closed') return;
         this.readyWaiters.delete(go);
-        this.client.sendCommand(args).then(
-          (reply) => settle(() => resolve(reply)),
+        let reply: Promise<unknown>;
+        try {
+          reply = this.client.sendCommand(args);
+        } catch (err) {
+          reply = Promise.reject(err);
+        }
+        reply.then(
+          (value) => settle(() => resolve(value)),
           (err: unknown) => settle(() => reject(this.failure(err))),
         );
       };
       if (this.client.isReady) go();
-      else this.readyWaiters.add(go);
+      else this.readyWaiters.set(go, (reason) => settle(() => reject(new StoreUnavailableError(reason))));
     });
   }
 
@@ -318,6 +325,7 @@ export class RedisStore implements StateStore {
     this.reason = reason;
     if (this.state === 'down') return;
     this.state = 'down';
+    this.failWaiters(`Redis is down: ${reason}`);
     this.startProbe();
     this.emitHealth(false);
   }
@@ -329,6 +337,11 @@ export class RedisStore implements StateStore {
     this.stopProbe();
     this.emitHealth(true);
     this.undoUnsureClaims();
+  }
+
+  private failWaiters(reason: string): void {
+    for (const fail of [...this.readyWaiters.values()]) fail(reason);
+    this.readyWaiters.clear();
   }
 
   private emitHealth(up: boolean): void {
