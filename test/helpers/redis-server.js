@@ -70,11 +70,11 @@ async function startRedis({ password } = {}) {
     port,
     password,
     logs,
-    /** Sends `signal` (default SIGKILL) and waits for the process to end. */
+    /** Sends `signal` (default SIGKILL) and, unless it only stops or continues it, waits for the end. */
     async kill(signal = 'SIGKILL') {
       if (!running()) return;
       child.kill(signal);
-      await exited;
+      if (!['SIGSTOP', 'SIGCONT', 'SIGTSTP'].includes(signal)) await exited;
     },
     /** Ends it (SIGTERM, SIGKILL after 3 s) and removes its directory. */
     async stop() {
