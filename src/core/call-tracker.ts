@@ -80,8 +80,11 @@ export class CallTracker {
     return this.calls.totalWeight;
   }
 
-  /** Records `event` and returns it (within EVENT_LIMITS), with a snapshot of `call` on hangup and recording. */
-  apply(input: CallEvent): CallEvent {
+  /**
+   * Records `event` and returns it (within EVENT_LIMITS), with a snapshot of `call` on hangup and
+   * recording; undefined for a hangup marked `unlessEnded` of a call that has ended (dropped).
+   */
+  apply(input: CallEvent): CallEvent | undefined {
     const event = limitEvent(input);
     const t = this.now();
     let state = this.calls.get(event.callId);
@@ -145,7 +148,11 @@ export function newCallState(event: CallEvent, now: number): CallState {
  * The call tracker as a pure reducer, for a shared store: `state` (undefined for a call not seen
  * yet) is left untouched; returns the call's next state and the event to emit.
  */
-export function reduceCall(state: CallState | undefined, input: CallEvent, now: number): { state: CallState; event: CallEvent } {
+export function reduceCall(
+  state: CallState | undefined,
+  input: CallEvent,
+  now: number,
+): { state: CallState; event: CallEvent | undefined } {
   const event = limitEvent(input);
   const next = state ? structuredClone(state) : newCallState(event, now);
   next.touchedAt = now;
@@ -155,9 +162,11 @@ export function reduceCall(state: CallState | undefined, input: CallEvent, now: 
 /**
  * Applies `event` (within EVENT_LIMITS) to `state`, changing it in place; returns the event to
  * emit, completed from what the call's earlier events said, with a copy of the summary on hangup
- * and recording.
+ * and recording. A hangup marked `unlessEnded` (the provider cannot tell whether it sent one
+ * already) of a call that has ended changes nothing and is not emitted: undefined.
  */
-export function applyCallEvent(state: CallState, input: CallEvent): CallEvent {
+export function applyCallEvent(state: CallState, input: CallEvent): CallEvent | undefined {
+  if (input.unlessEnded && input.event === 'hangup' && state.ended) return undefined;
   const s = state.summary;
   let event = complete(input, state);
   const at = event.timestamp;
@@ -204,7 +213,7 @@ export function applyCallEvent(state: CallState, input: CallEvent): CallEvent {
       s.endedAt ??= at;
       break;
   }
-  const { legTransferred, ...out } = event;
+  const { legTransferred, unlessEnded: _unlessEnded, ...out } = event;
   if (legTransferred && out.transfer === undefined && state.lastTransfer) out.transfer = state.lastTransfer;
   if (out.event === 'hangup' || out.event === 'recording') out.call = structuredClone(s);
   return out;

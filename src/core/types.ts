@@ -43,6 +43,11 @@ export interface CallEvent {
    * kind the provider does not repeat; the call tracker fills `transfer` from the call's history.
    */
   legTransferred?: boolean;
+  /**
+   * Adapter hint, never emitted: a hangup the provider may have sent already with an earlier
+   * delivery; the call tracker drops it when the call has ended.
+   */
+  unlessEnded?: boolean;
 }
 
 export interface RouteHop {
@@ -90,7 +95,7 @@ export type OperationName = string;
 export const NODE_PARAMS = {
   call: ['extension', 'destination', 'callId', 'from', 'reference'],
   status: ['extension', 'queue', 'group', 'kind'],
-  queue: ['extension', 'queue', 'status', 'enabled', 'external', 'recording'],
+  queue: ['extension', 'queue', 'status', 'enabled', 'external', 'recording', 'agentId'],
 } as const satisfies Record<NodeKind, readonly string[]>;
 
 /** Every parameter a node can resolve from a TypedInput or msg.payload.<param>. */

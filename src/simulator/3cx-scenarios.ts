@@ -154,3 +154,9 @@ export const GET_SCHEME_EVENT: Record<string, string> = {
   incomingcall_started: 'hangupincoming',
   outgoingcall_started: 'hangupoutgoing',
 };
+
+/** Creomate's names for the answer events (creomate.com "3CX CRM bundle" / "3CX dialer bundle"). */
+export const CREOMATE_EVENT: Record<string, string> = {
+  incomingcall_started: 'pickupincoming',
+  outgoingcall_started: 'pickupoutgoing',
+};

@@ -1,5 +1,5 @@
 import { lookupTable, ownProperty } from '../core/lookup';
-import { GET_SCHEME_EVENT, THREE_CX_SCENARIOS, type ThreeCxStep } from './3cx-scenarios';
+import { CREOMATE_EVENT, GET_SCHEME_EVENT, THREE_CX_SCENARIOS, type ThreeCxStep } from './3cx-scenarios';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { WebhookSender, type WebhookScheme } from './webhook-sender';
@@ -11,6 +11,23 @@ export interface ThreeCxSimOptions {
   /** How long a makecall talks before it hangs up. */
   talkMs?: number;
   scheme?: WebhookScheme;
+  /** Whose add-on to speak: K2M's (default) or Creomate's webhooks and makecall. */
+  edition?: ThreeCxEdition;
+}
+
+export type ThreeCxEdition = 'k2m' | 'creomate';
+export const THREE_CX_EDITIONS: readonly ThreeCxEdition[] = ['k2m', 'creomate'];
+
+/** What one call's webhooks are built from. */
+interface CallContext {
+  base: string;
+  /** Creomate's call chain id: one for all the call's webhooks, and what its makecall answers. */
+  chid: string;
+  caller: string;
+  did: string;
+  scheme: WebhookScheme;
+  direction: 'inbound' | 'outbound';
+  edition: ThreeCxEdition;
 }
 
 interface Extension {
@@ -31,6 +48,7 @@ interface Extension {
 interface ActiveCall {
   callID: number;
   base: string;
+  chid: string;
   leg: number;
   ext: string;
   party: string;
@@ -66,11 +84,13 @@ export class ThreeCxSimulator implements ProviderSimulator {
   private seq = 1;
   private readonly stepMs: number;
   private readonly talkMs: number;
+  readonly edition: ThreeCxEdition;
 
   constructor(private readonly options: ThreeCxSimOptions) {
     this.sender = new WebhookSender(options.scheme ?? 'post');
     this.stepMs = options.stepMs ?? 300;
     this.talkMs = options.talkMs ?? 1500;
+    this.edition = options.edition ?? 'k2m';
     this.reset();
   }
 
@@ -105,7 +125,8 @@ export class ThreeCxSimulator implements ProviderSimulator {
   readonly scenarioOptions = {
     caller: 'the external number (default 05551239988)',
     did: 'the DID the call came in on (default none)',
-    scheme: 'post (JSON, default) or get (query string)',
+    scheme: 'post (JSON, default) or get (query string; k2m edition only)',
+    edition: 'k2m (default) or creomate: whose add-on sends the webhooks',
   };
 
   placesCall(req: SimRequest): boolean {
@@ -145,12 +166,21 @@ export class ThreeCxSimulator implements ProviderSimulator {
     const needExt = (num: string): SimReply | undefined => (ext(num) ? undefined : { status: 404, body: `Extension ${num} not found` });
     switch (method) {
       case 'makecall': {
+        if (this.edition === 'creomate') {
+          // Creomate: first / second (contact and timeout optional), answered with the call chain id.
+          if (!q('first') || !q('second')) return { status: 400, body: 'first and second are required' };
+          const missing = needExt(q('first'));
+          if (missing) return missing;
+          const chid = this.newChid();
+          void this.playMakecall(q('first'), q('second'), chid);
+          return ok({ chid });
+        }
         const first = q('firstnum');
         const second = q('secondnum');
         if (!first || !second) return { status: 400, body: 'firstnum and secondnum are required' };
         const missing = needExt(first);
         if (missing) return missing;
-        void this.playMakecall(first, second);
+        void this.playMakecall(first, second, this.newChid());
         return ok({ firstNum: first, secondNum: second });
       }
       case 'answer': {
@@ -322,15 +352,22 @@ export class ThreeCxSimulator implements ProviderSimulator {
   async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
     const scenario = ownProperty(THREE_CX_SCENARIOS, name);
     if (!scenario) throw new Error(`unknown scenario ${name}`);
-    const base = this.newCallBase();
-    const caller = String(options.caller ?? '05551239988');
-    const did = String(options.did ?? '');
-    const scheme = (options.scheme as WebhookScheme | undefined) ?? this.sender.scheme;
+    const edition = options.edition === undefined ? this.edition : String(options.edition);
+    if (!isEdition(edition)) throw new Error(`unknown edition ${edition} (${THREE_CX_EDITIONS.join(', ')})`);
+    const call: CallContext = {
+      base: this.newCallBase(),
+      chid: this.newChid(),
+      caller: String(options.caller ?? '05551239988'),
+      did: String(options.did ?? ''),
+      scheme: (options.scheme as WebhookScheme | undefined) ?? this.sender.scheme,
+      direction: scenario.direction,
+      edition,
+    };
     for (const step of scenario.steps) {
-      await this.emit(step, { base, caller, did, scheme, direction: scenario.direction });
+      await this.emit(step, call);
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }
-    return { callId: base };
+    return { callId: edition === 'creomate' ? call.chid : call.base };
   }
 
   private newCallBase(): string {
@@ -341,13 +378,18 @@ export class ThreeCxSimulator implements ProviderSimulator {
     return `${stamp}_${this.seq++}`;
   }
 
+  /** A Creomate call chain id: `00000000-01dc-` and 20 hex digits of the time and a counter. */
+  private newChid(): string {
+    const time = Date.now().toString(16).padStart(8, '0').slice(-8);
+    const count = (this.seq++).toString(16).padStart(12, '0').slice(-12);
+    return `00000000-01dc-${time.slice(0, 4)}-${time.slice(4)}-${count}`;
+  }
+
   /** Sends one step in the POST scheme, or converted the way the GET scheme documents it. */
-  private emit(
-    step: ThreeCxStep,
-    call: { base: string; caller: string; did: string; scheme: WebhookScheme; direction: 'inbound' | 'outbound' },
-  ): Promise<number> {
+  private emit(step: ThreeCxStep, call: CallContext, withRecording = false): Promise<number> {
     const id = `${call.base}-${step.leg}`;
     const recordingUrl = `https://127.0.0.1:5001/webapi/recording/${id}-1.mp3`;
+    if (call.edition === 'creomate') return this.sender.send(this.creomateFields(step, call, withRecording), 'post');
     if (call.scheme === 'post') {
       const fields: Record<string, unknown> = { Event: step.Event };
       if (step.Event === 'recording') fields.FileUrls = [recordingUrl];
@@ -374,6 +416,45 @@ export class ThreeCxSimulator implements ProviderSimulator {
     return this.sender.send(fields, call.scheme);
   }
 
+  /**
+   * One step as the Creomate add-on sends it (creomate.com "3CX CRM bundle" / "3CX dialer bundle"):
+   * lower-case names, `chid`, the DID rule name in `did` and its number in `inbound_did`; the
+   * recording as `FILES` on a call-end event (a step `recording`, or `withRecording` on the end).
+   */
+  private creomateFields(step: ThreeCxStep, call: CallContext, withRecording: boolean): Record<string, unknown> {
+    const id = `${call.base}-${step.leg}`;
+    const outbound = call.direction === 'outbound';
+    const recording = step.Event === 'recording';
+    const ended = recording || step.Finishtype !== undefined;
+    const answered = recording || step.Finishtype === 'Ok';
+    const didRule = call.did ? `DID ${call.did}` : '';
+    const fields: Record<string, unknown> = {};
+    if (recording || withRecording) fields.FILES = [`https://127.0.0.1:5001/webapi/recording/${id}-1.mp3`];
+    fields.event = recording ? (outbound ? 'outgoing' : 'incoming') : (CREOMATE_EVENT[step.Event] ?? step.Event);
+    fields.callerid = call.caller;
+    fields.user = step.User;
+    if (step.Usertype) fields.usertype = step.Usertype;
+    if (ended) {
+      fields.finishtype = answered ? 'Ok' : 'Missed';
+      fields.transfer = step.Transfer ?? 'False';
+      fields.breakside = answered ? 'Internal' : 'Undef';
+    }
+    fields.did = outbound ? '' : didRule;
+    if (step.Trtype) fields.trtype = step.Trtype === 'Attended' ? 'Accomp' : step.Trtype;
+    if (recording) fields.title = `Successful call to ${call.caller}`;
+    else if (ended) fields.title = this.title(step, { ...call, did: didRule });
+    fields.id = id;
+    fields.chid = call.chid;
+    fields.inbound_did = outbound ? call.caller : call.did;
+    fields.sip_displayname = outbound ? '' : call.caller;
+    fields.phonebook = '';
+    fields.call_id1 = `${call.chid.slice(-12)}-${step.leg};from-tag=sim`;
+    fields.call_id2 = '';
+    if (ended && !answered) fields.termination_reason_details = outbound ? 'declined' : 'by_did';
+    if (ended && outbound && call.did) fields.source_presentation = call.did;
+    return fields;
+  }
+
   private title(step: ThreeCxStep, call: { caller: string; did: string; direction: string }): string {
     const talk = step.Duration ? ` (${Number(step.Duration.split(':')[0])}:${step.Duration.split(':')[1]})` : '';
     const prefix = call.did ? `${call.did}:` : '';
@@ -386,10 +467,11 @@ export class ThreeCxSimulator implements ProviderSimulator {
 
   // --- live calls started by call control -------------------------------------------------
 
-  private async playMakecall(ext: string, destination: string): Promise<void> {
+  private async playMakecall(ext: string, destination: string, chid: string): Promise<void> {
     const call: ActiveCall = {
       callID: this.nextCall++,
       base: this.newCallBase(),
+      chid,
       leg: 0,
       ext,
       party: destination,
@@ -428,7 +510,8 @@ export class ThreeCxSimulator implements ProviderSimulator {
     await this.emit({ Event: 'ringing', User: dest, Usertype: 'ext', leg: call.leg }, ctx);
     await sleep(this.stepMs);
     if (!this.calls.has(call.callID)) return;
-    await this.emit({ Event: 'recording', User: call.ext, leg: call.leg }, ctx);
+    // Creomate sends its recordings with the call's end.
+    if (ctx.edition !== 'creomate') await this.emit({ Event: 'recording', User: call.ext, leg: call.leg }, ctx);
     call.ext = dest;
     call.leg += 1;
     call.answeredAt = new Date().toISOString();
@@ -443,6 +526,8 @@ export class ThreeCxSimulator implements ProviderSimulator {
     const answered = call.state === 'Talking';
     const seconds = answered ? Math.max(1, Math.round((Date.now() - Date.parse(call.answeredAt!)) / 1000)) : 0;
     const duration = answered ? `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}` : '';
+    // Creomate (dialer bundle): one call-end event, with the recording when there is one.
+    const creomate = ctx.edition === 'creomate';
     await this.emit(
       {
         Event: call.direction === 'Outbound' ? 'outgoing' : 'incoming',
@@ -453,15 +538,16 @@ export class ThreeCxSimulator implements ProviderSimulator {
         leg: call.leg,
       },
       ctx,
+      creomate && answered,
     );
-    if (answered) {
+    if (answered && !creomate) {
       await sleep(this.stepMs);
       await this.emit({ Event: 'recording', User: call.ext, leg: call.leg }, ctx);
     }
   }
 
-  private ctx(call: ActiveCall, direction: 'inbound' | 'outbound') {
-    return { base: call.base, caller: call.party, did: '', scheme: this.sender.scheme, direction };
+  private ctx(call: ActiveCall, direction: 'inbound' | 'outbound'): CallContext {
+    return { base: call.base, chid: call.chid, caller: call.party, did: '', scheme: this.sender.scheme, direction, edition: this.edition };
   }
 
   private callOf(ext: string, state?: ActiveCall['state']): ActiveCall | undefined {
@@ -495,4 +581,8 @@ export class ThreeCxSimulator implements ProviderSimulator {
       routingTo: c.state === 'Routing' ? [me] : [],
     };
   }
+}
+
+function isEdition(value: string): value is ThreeCxEdition {
+  return (THREE_CX_EDITIONS as readonly string[]).includes(value);
 }

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
-import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator } from './index';
+import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator, THREE_CX_EDITIONS, type ThreeCxEdition } from './index';
+import type { CloudCallCenterModes } from './cloud-callcenter';
 import type { Simulator } from './server';
+import { VOIPNOW_EVENT_SENDERS, VoipNowSimulator, type VoipNowEventSender } from './voipnow';
 import { webhookTargetProblem } from './webhook-sender';
 
 /** The port the example flows' pbx-config nodes point at. */
@@ -15,6 +17,12 @@ export interface CliOptions {
   providers: string[];
   /** Webhook target by provider id. */
   webhooks: Record<string, string>;
+  /** Where VoipNow Call Events name their type; undefined = the simulator's default (`url`). */
+  voipnowSender?: VoipNowEventSender;
+  /** The cloud call center's API variant; empty: the newer one. */
+  callCenterModes: Partial<CloudCallCenterModes>;
+  /** Whose 3CX WebAPI add-on the 3cx-webapi simulator speaks. */
+  edition: ThreeCxEdition;
 }
 
 /** A command line the simulator cannot run with: exit code 2 and the message. */
@@ -26,10 +34,26 @@ const OPTIONS = {
   host: { type: 'string' },
   provider: { type: 'string' },
   webhook: { type: 'string', multiple: true },
+  edition: { type: 'string' },
+  'voipnow-sender': { type: 'string' },
+  'callcenter-cdr': { type: 'string' },
+  'callcenter-cdr-without-commas': { type: 'boolean' },
+  'callcenter-makecall-without-uuid': { type: 'boolean' },
 } as const;
 
 export function parseCliArgs(argv: string[]): CliOptions {
-  let values: { help?: boolean; port?: string; host?: string; provider?: string; webhook?: string[] };
+  let values: {
+    help?: boolean;
+    port?: string;
+    host?: string;
+    provider?: string;
+    webhook?: string[];
+    edition?: string;
+    'voipnow-sender'?: string;
+    'callcenter-cdr'?: string;
+    'callcenter-cdr-without-commas'?: boolean;
+    'callcenter-makecall-without-uuid'?: boolean;
+  };
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
@@ -45,7 +69,33 @@ export function parseCliArgs(argv: string[]): CliOptions {
   }
   const providers = values.provider === undefined || values.provider === 'all' ? SIMULATED_PROVIDER_IDS : [values.provider];
   if (!SIMULATED_PROVIDER_IDS.includes(providers[0])) throw new UsageError(`--provider: ${noSuchProvider(values.provider)}`);
-  return { help: values.help ?? false, port, host, providers, webhooks: webhookTargets(values.webhook ?? [], providers) };
+  const edition = THREE_CX_EDITIONS.find((e) => e === (values.edition ?? 'k2m'));
+  if (!edition) throw new UsageError(`--edition: "${values.edition}" is not one of ${THREE_CX_EDITIONS.join(', ')}`);
+  const callCenterModes: Partial<CloudCallCenterModes> = {};
+  const cdr = values['callcenter-cdr'];
+  if (cdr !== undefined) {
+    if (cdr !== 'recordurl' && cdr !== 'downloadip') throw new UsageError(`--callcenter-cdr: "${cdr}" is not recordurl or downloadip`);
+    callCenterModes.cdr = cdr;
+  }
+  if (values['callcenter-cdr-without-commas']) callCenterModes.cdrWithoutCommas = true;
+  if (values['callcenter-makecall-without-uuid']) callCenterModes.makeCallUuid = false;
+  const options: CliOptions = {
+    help: values.help ?? false,
+    port,
+    host,
+    providers,
+    webhooks: webhookTargets(values.webhook ?? [], providers),
+    callCenterModes,
+    edition,
+  };
+  const sender = values['voipnow-sender'];
+  if (sender !== undefined) {
+    options.voipnowSender = VOIPNOW_EVENT_SENDERS.find((s) => s === sender);
+    if (!options.voipnowSender) throw new UsageError(`--voipnow-sender: "${sender}" is not ${VOIPNOW_EVENT_SENDERS.join(' or ')}`);
+    if (!providers.includes('voipnow'))
+      throw new UsageError(`--voipnow-sender: voipnow is not simulated (--provider ${providers.join(',')})`);
+  }
+  return options;
 }
 
 /** `--webhook <url>` (every provider) first, then `--webhook <provider>=<url>`, whatever their order. */
@@ -83,7 +133,7 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     ...Object.entries(p.scenarioOptions).map(([k, v], i) => `${i ? column : '    scenario options  '}${k}: ${v}`),
   ]);
   return [
-    'Usage: pbx-simulator [--port <n>] [--host <address>] [--provider <id>|all] [--webhook [<provider>=]<url>]...',
+    'Usage: pbx-simulator [--port <n>] [--host <address>] [--provider <id>|all] [--webhook [<provider>=]<url>]... [--edition k2m|creomate]',
     '',
     'A PBX simulator on loopback for @callflow/node-red-pbx: it answers the APIs of the providers',
     'below with in-memory extensions, queues and calls, and sends their call events as webhooks',
@@ -97,6 +147,18 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     "  --webhook <url>             where every provider's webhooks go",
     '                              A target is an http:// URL on loopback. Without one, playing a',
     '                              scenario or placing a call through the API is refused (HTTP 409).',
+    '  --edition k2m|creomate      whose 3CX WebAPI add-on the 3cx-webapi simulator speaks (default k2m):',
+    '                              its webhooks and its makecall (creomate: first/second, answers {chid})',
+    '  --voipnow-sender <mode>     where VoipNow Call Events name their type: url (?event=<type>,',
+    '                              default) or payload (EventType, as one URL for every type gets it)',
+    '  --callcenter-cdr <format>   cloud-callcenter CDR callbacks: recordurl (default, newer accounts) or',
+    '                              downloadip (older accounts: downloadip + recordfilename, no recordurl)',
+    '  --callcenter-cdr-without-commas',
+    "                              cloud-callcenter CDR JSON without commas between its lines, as the vendor's",
+    '                              published examples show it',
+    '  --callcenter-makecall-without-uuid',
+    '                              cloud-callcenter MakeCall / DoubleCall answer without the call uuid, as',
+    '                              documented (calls are then matched by their customuuid / reference)',
     '  -h, --help                  this text',
     '',
     'Providers: the base URL for the pbx-config node and the credentials the simulator accepts',
@@ -184,7 +246,9 @@ export async function main(argv: string[]): Promise<void> {
       host: options.host,
       providers: options.providers,
       requireWebhook: true,
+      threeCxEdition: options.edition,
       webhooks: Object.fromEntries(Object.entries(options.webhooks).map(([id, url]) => [id, { url }])),
+      callCenterModes: options.callCenterModes,
     });
   } catch (err) {
     const code = (err as { code?: string }).code;
@@ -192,6 +256,10 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`pbx-simulator: port ${options.port} on ${options.host} ${why}\n`);
     process.exitCode = 1;
     return;
+  }
+  if (options.voipnowSender) {
+    const voipnow = sim.provider('voipnow');
+    if (voipnow instanceof VoipNowSimulator) voipnow.useEventSender(options.voipnowSender);
   }
   process.stdout.write(startedText(sim));
   let stopping = false;

@@ -16,7 +16,24 @@ export interface CloudCallCenterSimOptions {
   tokenLifetimeMs?: number;
   /** Text every issued token starts with, so a leak scan can find any of them. */
   tokenPrefix?: string;
+  /** How the simulated account answers and calls back; each may be changed at run time (`modes`). */
+  modes?: Partial<CloudCallCenterModes>;
 }
+
+/** The variants of the vendor's API that real accounts show. Defaults: the newer ones. */
+export interface CloudCallCenterModes {
+  /**
+   * CDR callback format: `recordurl` (newer accounts) or `downloadip` (older accounts: no
+   * `recordurl`, the recording as `downloadip` + `recordfilename`, times as date-time text).
+   */
+  cdr: 'recordurl' | 'downloadip';
+  /** CDR JSON as the vendor's published examples print it: one member a line, no commas between. */
+  cdrWithoutCommas: boolean;
+  /** MakeCall / DoubleCall answer with the call's `uuid` (false: as documented, without it). */
+  makeCallUuid: boolean;
+}
+
+export const DEFAULT_CALL_CENTER_MODES: Readonly<CloudCallCenterModes> = { cdr: 'recordurl', cdrWithoutCommas: false, makeCallUuid: true };
 
 interface Extension {
   extnumber: string;
@@ -76,6 +93,7 @@ const REQUIRED = lookupTable<string[]>({
   'App.Sip_Call.HangupCall': ['extnumber'],
   'App.Sip_Call.TransferCall': ['anumber', 'destnumber', 'transfertype'],
   'App.Sip_Queue.SipSignIn': ['extnumber', 'queuename'],
+  // `crmid` is documented as required too; accepted without it, as the accounts it was seen on do [unverified].
   'App.Sip_Queue.SipSignOut': ['extnumber', 'queuename'],
   'App.Sip_Queue.SetSeatsStatus': ['settype', 'extnumber'],
 });
@@ -102,6 +120,8 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
   private readonly talkMs: number;
   /** Where recordings are served, learnt from the Host of the requests. */
   private origin = 'http://127.0.0.1';
+  /** The API variant this account shows (see CloudCallCenterModes). */
+  modes: CloudCallCenterModes;
 
   listening(url: string): void {
     this.origin = url;
@@ -111,6 +131,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     this.stepMs = options.stepMs ?? 300;
     this.talkMs = options.talkMs ?? 1500;
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? 12 * 60 * 60 * 1000;
+    this.modes = { ...DEFAULT_CALL_CENTER_MODES, ...options.modes };
     this.reset();
   }
 
@@ -136,6 +157,8 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     caller: 'the external number (default 13800138000)',
     from: 'the first number a double call dials (default 13900139000)',
     customuuid: 'the reference echoed in every callback',
+    cdr: 'CDR format: recordurl (newer accounts) or downloadip (older: downloadip + recordfilename)',
+    cdrWithoutCommas: 'true: the CDR JSON without commas between its lines, as the vendor prints it',
   };
 
   placesCall(req: SimRequest): boolean {
@@ -303,7 +326,14 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     if (refused) return refused;
     const call = this.newCall(f.extnumber, f.extnumber, f.destnumber, 'callout', '3', f.customuuid ?? '');
     setTimeout(() => void this.runApiCall(call, false), 0).unref();
-    return ok({ uuid: call.uuid, customuuid: call.customuuid }, 'call success');
+    return this.callPlaced(call);
+  }
+
+  /** The answer to a call placed: with the call's uuid, or as the vendor documents it, without. */
+  private callPlaced(call: LiveCall): SimReply {
+    if (this.modes.makeCallUuid) return ok({ uuid: call.uuid, customuuid: call.customuuid }, 'call success');
+    const now = unixNow();
+    return envelope(200, { status: 0, desc: 'Call command sent successfully', reqtime: now, rsptime: now }, '');
   }
 
   private doubleCall(f: Fields): SimReply {
@@ -312,7 +342,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     if (refused) return refused;
     const call = this.newCall(f.extnumber, f.anumber, f.bnumber, 'callout', '4', f.customuuid ?? '');
     setTimeout(() => void this.runApiCall(call, true), 0).unref();
-    return ok({ uuid: call.uuid, customuuid: call.customuuid }, 'call success');
+    return this.callPlaced(call);
   }
 
   private hangupCall(f: Fields): SimReply {
@@ -348,6 +378,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
   }
 
   private signInOut(f: Fields, signIn: boolean): SimReply {
+    if (!signIn && f.crmid !== undefined && !/^\d+$/.test(f.crmid)) return envelope(400, null, 'crmid must be an integer');
     const refused = this.checkExtension(f.extnumber, false);
     if (refused) return refused;
     const seats = this.seats.get(f.queuename);
@@ -476,9 +507,22 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     });
   }
 
-  private sendCdr(call: LiveCall, billsec: number, answertime: number, endtime: number): Promise<number> {
+  private sendCdr(
+    call: LiveCall,
+    billsec: number,
+    answertime: number,
+    endtime: number,
+    modes: CloudCallCenterModes = this.modes,
+  ): Promise<number> {
+    const fields =
+      modes.cdr === 'downloadip' ? this.olderCdr(call, billsec, answertime, endtime) : this.newerCdr(call, billsec, answertime, endtime);
+    if (!modes.cdrWithoutCommas) return this.sender.send(fields);
+    return this.sender.sendRaw('POST', '', jsonWithoutCommas(fields), 'application/json');
+  }
+
+  private newerCdr(call: LiveCall, billsec: number, answertime: number, endtime: number): Record<string, unknown> {
     const recorded = billsec > 0;
-    return this.sender.send({
+    return {
       uuid: call.uuid,
       customuuid: call.customuuid,
       callmethod: call.method,
@@ -493,7 +537,36 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
       destnumber: call.callee,
       recordurl: recorded ? `${this.origin}${this.prefix}/record/${call.uuid}.mp3` : '',
       recordfilename: recorded ? `${call.uuid}.mp3` : '',
-    });
+    };
+  }
+
+  /**
+   * The older CDR of the vendor's English example: no `recordurl`; a recorded call names its file
+   * (`recordfilename`) and the host to fetch it from (`downloadip`); times as date-time text. The
+   * host carries the simulator's port and the file name its path, so that the URL the package builds
+   * from them, `http://{downloadip}/{recordfilename}`, is served here.
+   */
+  private olderCdr(call: LiveCall, billsec: number, answertime: number, endtime: number): Record<string, unknown> {
+    const recorded = billsec > 0;
+    return {
+      callmethod: Number(call.method),
+      starttime: dateTime(call.starttime * 1000),
+      answertime: answertime ? dateTime(answertime * 1000) : '',
+      endtime: dateTime(endtime * 1000),
+      duration: Math.max(0, endtime - call.starttime),
+      billsec,
+      hangupdirection: 10015,
+      hangupcause: recorded ? 10001 : 10016,
+      disnumber: DISNUMBER,
+      destnumber: call.callee,
+      downloadip: new URL(this.origin).host,
+      recordfilename: recorded ? `${this.prefix.slice(1)}/record/${call.uuid}.mp3` : '',
+      companycode: Number(COMPANY.code),
+      type: call.direction,
+      extnumber: call.ext,
+      uuid: call.uuid,
+      customuuid: call.customuuid,
+    };
   }
 
   // --- scenarios ----------------------------------------------------------------------------
@@ -516,7 +589,11 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }
     const answertime = scenario.billsec ? call.starttime + 5 : 0;
-    await this.sendCdr(call, scenario.billsec, answertime, (answertime || call.starttime + 20) + scenario.billsec);
+    const modes: CloudCallCenterModes = { ...this.modes };
+    if (options.cdr === 'recordurl' || options.cdr === 'downloadip') modes.cdr = options.cdr;
+    if (options.cdrWithoutCommas !== undefined)
+      modes.cdrWithoutCommas = options.cdrWithoutCommas === true || options.cdrWithoutCommas === 'true';
+    await this.sendCdr(call, scenario.billsec, answertime, (answertime || call.starttime + 20) + scenario.billsec, modes);
     return { callId: call.uuid };
   }
 
@@ -584,6 +661,12 @@ export function parseFormBody(body: Buffer, contentType: string): Fields | undef
     if (name !== undefined && !entries.has(name)) entries.set(name, value);
   }
   return Object.fromEntries(entries);
+}
+
+/** JSON of a flat object, one member a line and no commas between them, as the vendor's CDR examples print it. */
+export function jsonWithoutCommas(fields: Record<string, unknown>): string {
+  const lines = Object.entries(fields).map(([k, v]) => `    ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+  return `{\n${lines.join('\n')}\n}`;
 }
 
 function unixNow(): number {

@@ -1,12 +1,12 @@
 import { Simulator } from './server';
-import { ThreeCxSimulator } from './3cx-webapi';
-import { CloudCallCenterSimulator } from './cloud-callcenter';
+import { ThreeCxSimulator, type ThreeCxEdition } from './3cx-webapi';
+import { CloudCallCenterSimulator, type CloudCallCenterModes } from './cloud-callcenter';
 import { VoipNowSimulator } from './voipnow';
 import type { ProviderSimulator } from './types';
 import type { WebhookScheme } from './webhook-sender';
 
 export { Simulator } from './server';
-export { ThreeCxSimulator } from './3cx-webapi';
+export { ThreeCxSimulator, THREE_CX_EDITIONS, type ThreeCxEdition } from './3cx-webapi';
 export { CloudCallCenterSimulator } from './cloud-callcenter';
 export { VoipNowSimulator } from './voipnow';
 
@@ -22,11 +22,15 @@ export interface SimulatorOptions {
   stepMs?: number;
   /** Talk time of calls placed through call control (ms). */
   talkMs?: number;
+  /** Whose 3CX WebAPI add-on the 3cx-webapi simulator speaks: `k2m` (default) or `creomate`. */
+  threeCxEdition?: ThreeCxEdition;
   /** Webhook target per provider id. */
   webhooks?: Record<string, { url?: string; scheme?: WebhookScheme }>;
+  /** The cloud call center's API variant (older CDR callbacks, MakeCall without uuid); default the newer. */
+  callCenterModes?: Partial<CloudCallCenterModes>;
 }
 
-type Timing = Pick<SimulatorOptions, 'stepMs' | 'talkMs'>;
+type Timing = Pick<SimulatorOptions, 'stepMs' | 'talkMs' | 'callCenterModes' | 'threeCxEdition'>;
 
 /** A simulated provider: the credentials its accounts accept (demo and tests), and how to start it. */
 function simulated<C>(credentials: C, create: (credentials: C, timing: Timing) => ProviderSimulator) {
@@ -35,10 +39,13 @@ function simulated<C>(credentials: C, create: (credentials: C, timing: Timing) =
 
 /** Every simulated provider by id; a new one adds one entry. */
 const SIMULATED = {
-  '3cx-webapi': simulated({ accessKey: 'demo-3cx-access-key' }, (c, t) => new ThreeCxSimulator({ ...c, ...t })),
+  '3cx-webapi': simulated(
+    { accessKey: 'demo-3cx-access-key' },
+    (c, { threeCxEdition, ...t }) => new ThreeCxSimulator({ ...c, ...t, edition: threeCxEdition }),
+  ),
   'cloud-callcenter': simulated(
     { appId: 'demo-cc-app-id', appKey: 'demo-cc-app-key' },
-    (c, t) => new CloudCallCenterSimulator({ ...c, ...t }),
+    (c, t) => new CloudCallCenterSimulator({ ...c, stepMs: t.stepMs, talkMs: t.talkMs, modes: t.callCenterModes }),
   ),
   voipnow: simulated(
     { clientId: 'demo-voipnow-client', clientSecret: 'demo-voipnow-secret' },
@@ -56,7 +63,12 @@ export const SIMULATED_PROVIDER_IDS = Object.keys(SIMULATED).sort();
 
 /** Starts a simulator with every provider (or those of `options.providers`) on 127.0.0.1. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const timing = { stepMs: options.stepMs, talkMs: options.talkMs };
+  const timing = {
+    stepMs: options.stepMs,
+    talkMs: options.talkMs,
+    callCenterModes: options.callCenterModes,
+    threeCxEdition: options.threeCxEdition,
+  };
   const chosen = Object.entries(SIMULATED).filter(([id]) => !options.providers || options.providers.includes(id));
   const sim = new Simulator(
     chosen.map(([, p]) => p.start(timing)),

@@ -20,6 +20,38 @@ export interface VoipNowSimOptions {
   scheme?: WebhookScheme;
   /** Text every issued access token starts with, so a leak scan can find any of them. */
   tokenPrefix?: string;
+  /** Where Call Events name their type (default `url`); see VoipNowEventSender. */
+  eventSender?: VoipNowEventSender;
+}
+
+/**
+ * Where a Call Event names its type: `url`, VoipNow's own way, one callback URL per type
+ * (`?event=<type>`); `payload`, as senders that use one URL for every type put it in the payload
+ * (`EventType`: `dial-in`, `dial-out`, `answer`, `hangup`, `call_interactive`), with `Duration`
+ * on the hangup.
+ */
+export type VoipNowEventSender = 'url' | 'payload';
+export const VOIPNOW_EVENT_SENDERS: readonly VoipNowEventSender[] = ['url', 'payload'];
+
+/** `EventType` per step type, as a `payload` sender names it: one `answer`, its side in `CallFlow`. */
+const PAYLOAD_EVENT_TYPES: Record<VoipNowEventType, string> = {
+  'dial-in': 'dial-in',
+  'dial-out': 'dial-out',
+  'answer-incoming': 'answer',
+  'answer-outgoing': 'answer',
+  hangup: 'hangup',
+  'call-interactive': 'call_interactive',
+};
+
+/** How one Call Event is sent, where it differs from the simulator's settings. */
+interface EmitOptions {
+  scheme?: WebhookScheme;
+  eventParam?: boolean;
+  sender?: VoipNowEventSender;
+  /** `Duration` of a hangup a `payload` sender sends, in seconds. */
+  duration?: number;
+  /** Host appended to extension numbers (`0003*210@<host>`), as some senders write them. */
+  extensionHost?: string;
 }
 
 interface SimExtension {
@@ -41,6 +73,8 @@ interface SimCall {
   status: number;
   answered: boolean;
   startedAt: string;
+  /** When the call was answered (ms), for the `Duration` of its hangup. */
+  answeredAtMs?: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -98,6 +132,9 @@ export class VoipNowSimulator implements ProviderSimulator {
   maxPageSize: number;
   /** Append `?event=<type>` to Call Event URLs (false: the receiver must infer the type). */
   eventParam = true;
+  /** Where Call Events name their type; back to the configured one on reset. */
+  eventSender: VoipNowEventSender = 'url';
+  private configuredSender: VoipNowEventSender;
   private tokens = new Map<string, number>();
   private extensions = new Map<string, SimExtension>();
   private agents = new Map<string, Map<string, number>>();
@@ -112,7 +149,14 @@ export class VoipNowSimulator implements ProviderSimulator {
     this.talkMs = options.talkMs ?? 1500;
     this.tokenLifetimeSec = options.tokenLifetimeSec ?? 3600;
     this.maxPageSize = options.maxPageSize ?? 20;
+    this.configuredSender = options.eventSender ?? 'url';
     this.reset();
+  }
+
+  /** Sets where Call Events name their type from now on, also after a reset (the command's --voipnow-sender). */
+  useEventSender(sender: VoipNowEventSender): void {
+    this.configuredSender = sender;
+    this.eventSender = sender;
   }
 
   reset(): void {
@@ -125,6 +169,7 @@ export class VoipNowSimulator implements ProviderSimulator {
     this.tokenValidMs = undefined;
     this.maxPageSize = this.options.maxPageSize ?? 20;
     this.eventParam = true;
+    this.eventSender = this.configuredSender;
     this.extensions.clear();
     EXTENSION_NUMBERS.forEach((number, i) =>
       this.extensions.set(number, { number, name: `Agent ${number.slice(PREFIX.length)}`, registration: registrationOf(i) }),
@@ -149,6 +194,9 @@ export class VoipNowSimulator implements ProviderSimulator {
     did: 'the DID of an inbound call (default 0212345678)',
     scheme: 'get (query string, default) or form (form body)',
     eventParam: 'false: no ?event=<type> in the webhook URL',
+    sender: 'url (type in ?event=, default) or payload (type in EventType, Duration on hangup)',
+    duration: 'the Duration (seconds) a payload sender puts on the hangup (default 0)',
+    extensionHost: 'a host to write extensions with (0003*210@<host>)',
   };
 
   placesCall(req: SimRequest): boolean {
@@ -442,8 +490,17 @@ export class VoipNowSimulator implements ProviderSimulator {
       scenario.kind === 'inbound'
         ? this.party(callId, caller, '', did, extension, '', did)
         : this.party(callId, extension, this.nameOf(extension), '', scenario.kind === 'internal' ? callee : '', extension, callee);
-    const send = { scheme: options.scheme as WebhookScheme | undefined, eventParam: options.eventParam as boolean | undefined };
+    const send: EmitOptions = {
+      scheme: options.scheme as WebhookScheme | undefined,
+      eventParam: options.eventParam as boolean | undefined,
+      sender: options.sender === undefined ? undefined : senderOf(options.sender),
+      duration: options.duration === undefined ? undefined : Number(options.duration),
+      extensionHost: options.extensionHost === undefined ? undefined : String(options.extensionHost),
+    };
+    const sender = send.sender ?? this.eventSender;
     for (const s of scenario.steps) {
+      // A routing request goes to the Call Events URL only where the sender names it as such.
+      if (s.type === 'call-interactive' && sender !== 'payload') continue;
       await this.emit(s.type, s.status, party, s.flow, send);
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }
@@ -468,27 +525,33 @@ export class VoipNowSimulator implements ProviderSimulator {
 
   /**
    * One Call Event: the documented parameters (empty when they do not apply) as a query string
-   * (GET) or form body (POST), with `event=<type>` in the query as a per-type URL carries it.
+   * (GET) or form body (POST), with `event=<type>` in the query as a per-type URL carries it, or
+   * (payload sender) `EventType` first among the parameters and `Duration` on a hangup.
    */
   private emit(
     type: VoipNowEventType,
     status: VoipNowCallStatus,
     p: CallParty,
     flow: 'IN' | 'OUT',
-    options: { scheme?: WebhookScheme; eventParam?: boolean } = {},
+    options: EmitOptions = {},
   ): Promise<number> {
-    const params = new URLSearchParams({
+    const payloadSender = (options.sender ?? this.eventSender) === 'payload';
+    const atHost = (n: string) => (n && options.extensionHost ? `${n}@${options.extensionHost}` : n);
+    const params = new URLSearchParams(payloadSender ? { EventType: PAYLOAD_EVENT_TYPES[type] } : {});
+    for (const [name, value] of Object.entries({
       CallID: p.callId,
       CallerIDNum: p.callerNum,
       CallerIDName: p.callerName,
       CalledDID: p.calledDid,
-      CalledExtension: p.calledExtension,
-      CallerExtension: p.callerExtension,
+      CalledExtension: atHost(p.calledExtension),
+      CallerExtension: atHost(p.callerExtension),
       CalledNumber: p.calledNumber,
       CallFlow: flow,
       CallStatus: status,
-    });
-    const eventQuery = (options.eventParam ?? this.eventParam) ? `event=${type}` : '';
+    }))
+      params.append(name, value);
+    if (payloadSender && type === 'hangup') params.append('Duration', String(Math.max(0, Math.round(options.duration ?? 0))));
+    const eventQuery = !payloadSender && (options.eventParam ?? this.eventParam) ? `event=${type}` : '';
     const scheme = options.scheme ?? this.sender.scheme;
     if (scheme === 'get') return this.sender.sendRaw('GET', [eventQuery, params.toString()].filter(Boolean).join('&'));
     return this.sender.sendRaw('POST', eventQuery, params.toString(), 'application/x-www-form-urlencoded');
@@ -508,6 +571,7 @@ export class VoipNowSimulator implements ProviderSimulator {
   private async answerCall(call: SimCall): Promise<void> {
     if (!this.calls.has(call.id) || call.answered) return;
     call.answered = true;
+    call.answeredAtMs = Date.now();
     call.status = 5;
     await this.emit('answer-outgoing', 'ANSWER', this.partyOf(call), 'OUT');
     clearTimeout(call.timer);
@@ -521,7 +585,8 @@ export class VoipNowSimulator implements ProviderSimulator {
    */
   private async transferCall(call: SimCall, from: string, dest: string): Promise<void> {
     clearTimeout(call.timer);
-    await this.emit('hangup', 'ANSWER', this.partyOf(call), call.extension === from ? flowOf(call) : call.flow === 'in' ? 'OUT' : 'IN');
+    const flow = call.extension === from ? flowOf(call) : call.flow === 'in' ? 'OUT' : 'IN';
+    await this.emit('hangup', 'ANSWER', this.partyOf(call), flow, { duration: talkSecondsOf(call) });
     if (!this.calls.has(call.id)) return;
     const remaining =
       call.flow === 'out'
@@ -535,11 +600,20 @@ export class VoipNowSimulator implements ProviderSimulator {
       this.calls.delete(call.id);
       return;
     }
-    Object.assign(call, { extension: dest, source: remaining, destination: dest, flow: 'in', answered: false, status: 3 });
+    Object.assign(call, {
+      extension: dest,
+      source: remaining,
+      destination: dest,
+      flow: 'in',
+      answered: false,
+      answeredAtMs: undefined,
+      status: 3,
+    });
     await this.emit('dial-in', 'CALLING', this.partyOf(call), 'IN');
     await sleep(this.stepMs);
     if (!this.calls.has(call.id)) return;
     call.answered = true;
+    call.answeredAtMs = Date.now();
     call.status = 5;
     await this.emit('answer-incoming', 'ANSWER', this.partyOf(call), 'IN');
     call.timer = unref(setTimeout(() => void this.endCall(call), this.talkMs));
@@ -548,7 +622,7 @@ export class VoipNowSimulator implements ProviderSimulator {
   private async endCall(call: SimCall): Promise<void> {
     if (!this.calls.delete(call.id)) return;
     clearTimeout(call.timer);
-    await this.emit('hangup', call.answered ? 'ANSWER' : 'UNKNOWN', this.partyOf(call), flowOf(call));
+    await this.emit('hangup', call.answered ? 'ANSWER' : 'UNKNOWN', this.partyOf(call), flowOf(call), { duration: talkSecondsOf(call) });
   }
 
   /** Call Event parameters of a live call, from its owning extension's side. */
@@ -561,6 +635,18 @@ export class VoipNowSimulator implements ProviderSimulator {
     const from = call.source;
     return this.party(call.id, from, this.nameOf(from), '', call.extension, local(from) ? from : '', call.extension);
   }
+}
+
+/** Seconds a call has talked so far (0 when never answered). */
+function talkSecondsOf(call: SimCall): number {
+  return call.answeredAtMs === undefined ? 0 : Math.round((Date.now() - call.answeredAtMs) / 1000);
+}
+
+/** A sender mode from a scenario option or the command line; anything else is refused. */
+export function senderOf(value: unknown): VoipNowEventSender {
+  const sender = VOIPNOW_EVENT_SENDERS.find((s) => s === value);
+  if (!sender) throw new Error(`sender must be ${VOIPNOW_EVENT_SENDERS.join(' or ')}, not ${String(value)}`);
+  return sender;
 }
 
 function flowOf(call: SimCall): 'IN' | 'OUT' {

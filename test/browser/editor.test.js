@@ -343,6 +343,19 @@ describe('editor in Chromium', function () {
         rows: $('.pbx-credential-row:visible')
           .map((_, row) => [[$(row).attr('data-credential'), $(row).find('label').text().trim()]])
           .get(),
+        settings: $('.pbx-setting-row:visible')
+          .map((_, row) => [
+            [
+              $(row).attr('data-setting'),
+              $(row).find('.pbx-field-label').text().trim(),
+              $(row).find('select').val(),
+              $(row)
+                .find('option')
+                .map((__, o) => `${o.value}=${$(o).text()}`)
+                .get(),
+            ],
+          ])
+          .get(),
         placeholder: $('#node-config-input-baseUrl').attr('placeholder'),
         url: $('#pbx-config-webhook-url').val(),
         hint: $('#pbx-config-webhook-hint').text(),
@@ -350,6 +363,17 @@ describe('editor in Chromium', function () {
       assert.deepEqual(
         shown.rows,
         p.credentials.map((c) => [c.name, c.label['en-US']]),
+        id,
+      );
+      // Only this provider's settings (3cx-webapi: edition), its first option preselected.
+      assert.deepEqual(
+        shown.settings,
+        (p.settings ?? []).map((st) => [
+          st.name,
+          st.label['en-US'],
+          st.options[0].value,
+          st.options.map((o) => `${o.value}=${o.label['en-US']}`),
+        ]),
         id,
       );
       assert.equal(shown.placeholder, p.baseUrlPlaceholder, id);

@@ -358,6 +358,7 @@ describe('a provider added as one folder and one registry entry', function () {
           'apiToken',
           'tenant',
           'webhookSecret',
+          'redisPassword',
         ]);
         await closeTrays(page);
 

@@ -538,6 +538,7 @@ function checkCallEvent(provider, e, { tracked = false } = {}) {
   if (e.synthetic !== undefined) assert.equal(e.synthetic, true, `synthetic is not true: ${describe(e.synthetic)}`);
   if (tracked) {
     assert.equal(e.legTransferred, undefined, 'the adapter hint legTransferred was emitted');
+    assert.equal(e.unlessEnded, undefined, 'the adapter hint unlessEnded was emitted');
     if (e.event === 'hangup' || e.event === 'recording') checkSummary(e);
   } else {
     if (e.legTransferred !== undefined)
@@ -630,6 +631,7 @@ const PARAM_VALUES = {
     external: ['on', 'off', 'true', 'false'],
     recording: ['all', 'external', 'off', 'ALL', 'none'],
     reference: ['order-4711'],
+    agentId: ['10'],
   },
   voipnow: {
     extension: ['0003*202', '0003*210', '0003*201'],
@@ -644,6 +646,7 @@ const PARAM_VALUES = {
     external: ['off'],
     recording: ['all'],
     reference: ['order-4711'],
+    agentId: ['10'],
   },
   'cloud-callcenter': {
     extension: ['90240001', '90240002', '90240007', '90240008'],
@@ -658,6 +661,7 @@ const PARAM_VALUES = {
     external: ['off'],
     recording: ['all'],
     reference: ['order-4711', 'a b/c?d'],
+    agentId: ['10', '2001'],
   },
 };
 

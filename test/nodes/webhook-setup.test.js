@@ -65,7 +65,7 @@ describe('pbx-config: webhook setup of the runtime', function () {
     await load([config('one', { trustedProxies: '10.0.0.0/8, proxy.local' })], { one: { accessKey: KEY } });
     const node = helper.getNode('one');
     assert.equal(node.account, undefined);
-    assert.equal(node.configFault, 'config-error');
+    assert.equal(node.configFault, 'bad-trusted-proxies');
     assert.match(node.configError, /trustedProxies: "proxy.local" is not an IP address or CIDR/);
   });
 

@@ -46,4 +46,23 @@ describe('committed vendor fixtures', () => {
       assert.equal(typeof fixture(`${doc}.json`).example, 'object', doc);
     }
   });
+
+  it('transcribed from vendor pages (test/fixtures/vendor-pages): every case names the pages it comes from', () => {
+    const dir = path.resolve(__dirname, '../fixtures/vendor-pages');
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+    assert.deepEqual(files, ['3cx-creomate-webhooks.json', 'cloud-callcenter-cdr-callbacks.json', 'voipnow-call-events.json']);
+    for (const file of files) {
+      const doc = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+      const cases = doc.examples ?? doc.cases;
+      assert.ok(Array.isArray(cases) && cases.length > 0, file);
+      for (const c of cases) {
+        // A case names its page, or documents listed once at the top (`documents`: name → URL).
+        const pages = [c.source, ...(c.sources ?? []).map((name) => doc.documents?.[name])].filter((p) => p !== undefined);
+        assert.ok(pages.length > 0 && pages.every((u) => /^https:\/\//.test(u)), `${file}: ${c.label ?? c.name}`);
+      }
+    }
+  });
 });

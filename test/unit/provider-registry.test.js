@@ -79,8 +79,9 @@ describe('provider registry', () => {
     const { options } = registeredConfigNode();
     assert.deepEqual(options.credentials, Object.fromEntries(names.map((n) => [n, { type: 'password' }])));
     assert.deepEqual(literalBlock('provider-credentials'), names);
-    assert.deepEqual(settingNames(PROVIDERS), []);
-    assert.deepEqual(literalBlock('provider-settings'), []);
+    // 3cx-webapi's edition (k2m / creomate) is the only provider setting so far.
+    assert.deepEqual(settingNames(PROVIDERS), ['edition']);
+    assert.deepEqual(literalBlock('provider-settings'), ['edition']);
   });
 
   it('serves the same catalog at GET pbx-config/providers as resources/providers.js gives the editor', () => {

@@ -48,6 +48,10 @@ export interface ClaimOptions {
 
 export type HealthListener = (up: boolean) => void;
 
+/**
+ * Every method rejects with `StoreUnavailableError` (code `store_unavailable`) when the store
+ * cannot answer within its deadline, is down or closed: callers then apply `redisDown`.
+ */
 export interface StateStore {
   /** `memory` (this process only) or `redis` (shared by every instance). */
   readonly kind: 'memory' | 'redis';

@@ -14,7 +14,8 @@ export const API_NAME = '3CX WebAPI';
  * the simulator): an answer with none of them is not the WebAPI's, whatever its status.
  */
 const ANSWER_FIELDS = lookupTable<readonly string[]>({
-  makecall: ['firstNum', 'secondNum', 'result'],
+  // K2M answers with the numbers, Creomate with the call chain id.
+  makecall: ['firstNum', 'secondNum', 'result', 'chid'],
   answer: ['result'],
   drop: ['result'],
   transfer: ['result'],

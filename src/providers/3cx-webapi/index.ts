@@ -7,6 +7,16 @@ export const threeCxWebApi: ProviderDefinition = {
   id: '3cx-webapi',
   label: { 'en-US': '3CX WebAPI', 'zh-CN': '3CX WebAPI' },
   credentials: [{ name: 'accessKey', kind: 'secret', label: { 'en-US': 'Access key', 'zh-CN': '访问密钥' } }],
+  settings: [
+    {
+      name: 'edition',
+      label: { 'en-US': 'Edition', 'zh-CN': '版本' },
+      options: [
+        { value: 'k2m', label: { 'en-US': 'K2M Software (WebhooksApi.ini)', 'zh-CN': 'K2M Software（WebhooksApi.ini）' } },
+        { value: 'creomate', label: { 'en-US': 'Creomate (TCXWebAPI.ini)', 'zh-CN': 'Creomate（TCXWebAPI.ini）' } },
+      ],
+    },
+  ],
   baseUrlPlaceholder: 'https://pbx.example.com/webapi',
   webhookHint: {
     'en-US':

@@ -54,19 +54,29 @@ const LIST_METHODS = lookupTable({
   usergroups: 'all.extgroup',
 });
 
+/** The add-on's editions (pbx-config `edition`); they differ in makecall only. */
+export type Edition = 'k2m' | 'creomate';
+
 /** One operation as the adapter runs it; `ext` is the extension parameter ('' when absent). */
 interface Call {
   api: WebApi;
   operation: OperationName;
   p: Params;
   ext: string;
+  edition: Edition;
 }
 type Handler = (call: Call) => Promise<ActionResult>;
 
 /** Operation name → how it runs. A Map: the name comes from msg input. */
 const HANDLERS = lookupTable<Handler>({
-  makecall: ({ api, operation, p, ext }) =>
-    api.change(operation, 'makecall', { firstnum: ext, secondnum: p.destination }, { extension: ext, destination: p.destination }),
+  makecall: async ({ api, operation, p, ext, edition }) => {
+    const used = { extension: ext, destination: p.destination };
+    if (edition !== 'creomate') return api.change(operation, 'makecall', { firstnum: ext, secondnum: p.destination }, used);
+    // Creomate answers `{ "chid": ... }`: the call chain id its webhooks carry, so the call's callId.
+    const result = await api.change(operation, 'makecall', { first: ext, second: p.destination }, used);
+    const chid = stringOf(result.raw && (result.raw as Json).chid);
+    return chid ? { ...result, payload: { ...(result.payload as Json), callId: chid } } : result;
+  },
   answer: ({ api, operation, ext }) => api.change(operation, 'answer', { num: ext }, { extension: ext }),
   drop: ({ api, operation, p, ext }) =>
     api.change(operation, 'drop', { num: ext, contact: p.callId }, { extension: ext, callId: p.callId }),
@@ -182,15 +192,17 @@ function onOff(value: string | undefined, name: string): 'ON' | 'OFF' {
 /** One 3CX WebAPI account. */
 export class ThreeCxAdapter implements ProviderAdapter {
   private readonly api: WebApi;
+  private readonly edition: Edition;
 
   constructor(ctx: ProviderContext) {
     this.api = new WebApi(ctx);
+    this.edition = ctx.settings.extra?.edition === 'creomate' ? 'creomate' : 'k2m';
   }
 
   async request(operation: OperationName, p: Params): Promise<ActionResult> {
     const handler = HANDLERS.get(operation);
     if (!handler) throw new PbxError('unsupported', `${operation} is not supported by 3CX WebAPI`);
-    return handler({ api: this.api, operation, p, ext: p.extension ?? '' });
+    return handler({ api: this.api, operation, p, ext: p.extension ?? '', edition: this.edition });
   }
 
   async testConnection(): Promise<string> {

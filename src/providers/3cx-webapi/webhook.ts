@@ -1,7 +1,7 @@
 import { WebhookPayloadError } from '../../core/provider';
 import { fieldsOf, talkSeconds, text } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
-import type { CallEvent, CallEventName, Direction, ExtensionType, Outcome, WebhookInput } from '../../core/types';
+import type { CallEvent, CallEventName, Direction, ExtensionType, Outcome, TransferKind, WebhookInput } from '../../core/types';
 
 /** 3CX WebAPI event names (POST and GET schemes) → normalized event and direction. */
 const EVENT_MAP = lookupTable<{ event: CallEventName; direction: Direction }>({
@@ -20,6 +20,8 @@ const EVENT_MAP = lookupTable<{ event: CallEventName; direction: Direction }>({
 
 const USER_TYPES = lookupTable<ExtensionType>({ ext: 'extension', queue: 'queue', other: 'ivr' });
 const FINISH_TYPES = lookupTable<Outcome>({ ok: 'answered', missed: 'missed' });
+/** `Trtype`: K2M documents `Attended`, Creomate `Accomp` (accompanied) for the same transfer. */
+const TRANSFER_TYPES = lookupTable<TransferKind>({ blind: 'blind', attended: 'attended', accomp: 'attended' });
 
 /** Normalizes one 3CX WebAPI webhook delivery (SPEC section 5). */
 export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
@@ -34,41 +36,50 @@ export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
   if (!mapped) return [];
 
   const legId = text(f.id);
-  if (!legId || !callIdOf(legId)) throw new WebhookPayloadError(`3CX ${providerEvent} webhook without a call Id`);
+  // Creomate's `chid` names the whole call chain, and is what its makecall answers.
+  const chid = text(f.chid);
+  const callId = chid ?? (legId ? callIdOf(legId) : undefined);
+  if (!callId) throw new WebhookPayloadError(`3CX ${providerEvent} webhook without a call Id`);
   const user = text(f.user);
   const callerId = text(f.callerid);
-  const did = text(f.did);
   const usertype = text(f.usertype)?.toLowerCase();
 
   const event: CallEvent = {
     event: mapped.event,
     provider: '3cx-webapi',
     providerEvent,
-    callId: callIdOf(legId),
-    legId,
+    callId,
     direction: mapped.direction,
     timestamp,
   };
+  if (legId) event.legId = legId;
   if (user) event.extension = user;
   const extensionType = usertype ? (USER_TYPES.get(usertype) ?? 'other') : defaultExtensionType(mapped.event, user);
   if (extensionType) event.extensionType = extensionType;
-  if (did) event.did = did;
   const party = callerId && callerId.toUpperCase() !== 'MAKECALL' ? callerId : undefined;
   if (mapped.direction === 'inbound') {
+    // Creomate: `did` is the DID rule's name, `inbound_did` its number.
+    const did = numberOf(f.inbound_did) ?? text(f.did);
+    if (did) event.did = did;
     if (party) event.from = party;
     const to = did ?? user;
     if (to) event.to = to;
   } else if (mapped.direction === 'outbound') {
+    // Creomate: `source_presentation` is the number the call goes out with.
+    const did = numberOf(f.source_presentation) ?? text(f.did);
+    if (did) event.did = did;
     if (user) event.from = user;
     if (party) event.to = party;
-  } else if (party) {
-    event.from = party;
+  } else {
+    const did = text(f.did);
+    if (did) event.did = did;
+    if (party) event.from = party;
   }
 
   switch (mapped.event) {
     case 'answered': {
-      const trtype = text(f.trtype)?.toLowerCase();
-      if (trtype === 'blind' || trtype === 'attended') event.transfer = trtype;
+      const transfer = TRANSFER_TYPES.get(text(f.trtype)?.toLowerCase() ?? '');
+      if (transfer) event.transfer = transfer;
       break;
     }
     case 'hangup': {
@@ -76,15 +87,32 @@ export function normalize3cxWebhook(input: WebhookInput): CallEvent[] {
       const duration = parseDuration(text(f.duration)) ?? durationFromTitle(text(f.title));
       if (duration !== undefined) event.durationSeconds = duration;
       if (text(f.transfer)?.toLowerCase() === 'true') event.legTransferred = true;
+      const cause = text(f.termination_reason_details);
+      if (cause) event.hangupCause = cause;
+      const files = urlList(f.files);
+      // Creomate delivers the recording on a call-end event, sometimes after a first one without it.
+      if (files.length) return [{ ...event, unlessEnded: true }, recordingOf(event, files)];
       break;
     }
     case 'recording': {
-      const urls = urlList(f.fileurls);
+      const urls = urlList(f.fileurls ?? f.files);
       if (urls.length) event.recordingUrls = urls;
       break;
     }
   }
   return [event];
+}
+
+/** The recording a call-end event carries: the call's own fields, the URLs, no hangup details. */
+function recordingOf(hangup: CallEvent, recordingUrls: string[]): CallEvent {
+  const { outcome: _o, durationSeconds: _d, hangupCause: _c, legTransferred: _t, ...call } = hangup;
+  return { ...call, event: 'recording', recordingUrls };
+}
+
+/** A phone number as text (digits, with an optional leading +), else undefined: not a rule name. */
+function numberOf(value: unknown): string | undefined {
+  const t = text(value);
+  return t && /^\+?\d+$/.test(t) ? t : undefined;
 }
 
 /** `230307114903_10-1` → `230307114903_10`: the leg suffix changes as the call moves. */
@@ -118,7 +146,8 @@ function durationFromTitle(title: string | undefined): number | undefined {
 
 function urlList(value: unknown): string[] {
   const items = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return items.map((v) => cleanUrl(String(v))).filter((u): u is string => u !== undefined);
+  // Only text: an object (even one without a prototype) is no URL.
+  return items.map((v) => (typeof v === 'string' ? cleanUrl(v) : undefined)).filter((u): u is string => u !== undefined);
 }
 
 function cleanUrl(raw: string): string | undefined {

@@ -20,7 +20,9 @@ export const OPERATIONS: readonly OperationSpec[] = [
   op('extensions', 'status', []), // App.Sip_Extgroup.GetGroupExt
   op('queue-agents', 'status', ['queue']), // App.Sip_Queue.GetQueueSipStatus
   op('login', 'queue', ['extension', 'queue']), // App.Sip_Queue.SipSignIn [unverified]
-  op('logout', 'queue', ['extension', 'queue']), // App.Sip_Queue.SipSignOut [unverified]
+  // The vendor documents `crmid` (the agent's employee seat number) as required by SipSignOut;
+  // optional here, so accounts that sign out without it keep working.
+  op('logout', 'queue', ['extension', 'queue'], ['agentId']), // App.Sip_Queue.SipSignOut
   op('set-status', 'queue', ['extension', 'status'], ['queue']), // App.Sip_Queue.SetSeatsStatus
 ];
 
@@ -100,11 +102,19 @@ export class CloudCallCenterAdapter implements ProviderAdapter {
         const { data, body } = await this.query(operation, 'App.Sip_Queue.GetQueueSipStatus', { queuename: p.queue, state: 0 });
         return { payload: queueAgentsOf(rowsOf(data)), raw: body };
       }
-      case 'login':
-      case 'logout': {
-        const service = operation === 'login' ? 'App.Sip_Queue.SipSignIn' : 'App.Sip_Queue.SipSignOut';
-        const { body } = await this.change(operation, service, { extnumber: ext, queuename: p.queue });
+      case 'login': {
+        const { body } = await this.change(operation, 'App.Sip_Queue.SipSignIn', { extnumber: ext, queuename: p.queue });
         return { payload: { ok: true, operation, extension: ext, queue: p.queue }, raw: body };
+      }
+      case 'logout': {
+        const crmid = p.agentId;
+        if (crmid !== undefined && !/^\d{1,18}$/.test(crmid)) {
+          throw new PbxError('invalid_input', 'agentId (the seat number SipSignOut takes as crmid) must be a whole number');
+        }
+        const { body } = await this.change(operation, 'App.Sip_Queue.SipSignOut', { extnumber: ext, queuename: p.queue, crmid });
+        const payload: Json = { ok: true, operation, extension: ext, queue: p.queue };
+        if (crmid !== undefined) payload.agentId = crmid;
+        return { payload, raw: body };
       }
       case 'set-status': {
         const status = (p.status ?? '').toLowerCase();

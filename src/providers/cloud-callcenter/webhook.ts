@@ -2,6 +2,7 @@ import { fieldsOf, talkSeconds, text } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
 import { WebhookPayloadError } from '../../core/provider';
 import type { CallEvent, CallEventName, Direction, Outcome, WebhookInput } from '../../core/types';
+import { cdrRecordingUrl } from './recording-url';
 
 /** Extension call-status callback `status` → event. */
 const STATUS_EVENTS = lookupTable<CallEventName>({ ring: 'ringing', answer: 'answered', hangup: 'hangup' });
@@ -9,13 +10,24 @@ const STATUS_EVENTS = lookupTable<CallEventName>({ ring: 'ringing', answer: 'ans
 /** `method` 1: one extension dialled another. */
 const METHOD_EXTENSION_TO_EXTENSION = '1';
 
-/** Fields only the CDR callback carries. */
-const CDR_FIELDS = ['billsec', 'endtime', 'answertime', 'hangupcause', 'hangupdirection', 'recordurl', 'callmethod'];
+/** Fields only the CDR callback carries (older accounts: `downloadip` + `recordfilename`, no `recordurl`). */
+const CDR_FIELDS = [
+  'billsec',
+  'endtime',
+  'answertime',
+  'hangupcause',
+  'hangupdirection',
+  'recordurl',
+  'recordfilename',
+  'downloadip',
+  'callmethod',
+];
 
 /**
  * Normalizes one delivery of either callback the call center sends (SPEC section 5):
  * the extension call-status callback (`status` ring / answer / hangup) and the CDR callback
- * (→ `recording` when it carries a `recordurl`). `customuuid` comes back as `reference`.
+ * (→ `recording` when the call was recorded: `recordurl`, or `downloadip` + `recordfilename` from
+ * older accounts). `customuuid` comes back as `reference`.
  */
 export function normalizeCallCenterWebhook(input: WebhookInput): CallEvent[] {
   if (typeof input.body === 'string') throw new WebhookPayloadError('call-center callback is not a JSON object');
@@ -69,7 +81,7 @@ function callStatusEvent(f: Record<string, unknown>, callId: string, status: str
 }
 
 function cdrEvent(f: Record<string, unknown>, callId: string, receivedAt: Date): CallEvent[] {
-  const url = text(f.recordurl);
+  const url = cdrRecordingUrl(f);
   // A CDR without a recording (a missed call, recording off) carries no event of its own.
   if (!url) return [];
   const out: CallEvent = {
@@ -77,7 +89,8 @@ function cdrEvent(f: Record<string, unknown>, callId: string, receivedAt: Date):
     provider: 'cloud-callcenter',
     providerEvent: 'cdr',
     callId,
-    direction: text(f.callmethod) === METHOD_EXTENSION_TO_EXTENSION ? 'internal' : 'unknown',
+    // Newer CDRs name the direction; older ones only in `type` ("callout").
+    direction: directionOf(text(f.direction) ?? text(f.type), text(f.callmethod)),
     recordingUrls: [url],
     timestamp: unixTime(text(f.endtime)) ?? receivedAt.toISOString(),
   };
@@ -87,6 +100,11 @@ function cdrEvent(f: Record<string, unknown>, callId: string, receivedAt: Date):
   if (billsec !== undefined) out.durationSeconds = billsec;
   const cause = text(f.hangupcause);
   if (cause) out.hangupCause = cause;
+  const extension = text(f.extnumber);
+  if (extension) {
+    out.extension = extension;
+    out.extensionType = 'extension';
+  }
   const to = text(f.destnumber);
   if (to) out.to = to;
   const did = text(f.disnumber);

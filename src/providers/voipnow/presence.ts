@@ -1,6 +1,7 @@
 import { isRecord, recordOf, stringOf } from '../../core/fields';
 import { lookupTable } from '../../core/lookup';
 import type { ExtensionState, ExtensionStateName } from '../../core/types';
+import { extensionNumber } from './extension';
 
 /** Presence `status`: 0 unknown, 1 online, 2 ringing, 3 busy. */
 const PRESENCE_STATES = lookupTable<ExtensionStateName>({ '0': 'unknown', '1': 'idle', '2': 'ringing', '3': 'busy' });
@@ -51,7 +52,7 @@ export function presenceOf(entry: unknown): ExtensionState {
   const registered = REGISTERED[registration];
   const reported = PRESENCE_STATES.get(stringOf(e.status)) ?? 'unknown';
   const state: ExtensionStateName = registered === false && reported !== 'busy' && reported !== 'ringing' ? 'offline' : reported;
-  const out: ExtensionState = { extension: stringOf(e.extension), state };
+  const out: ExtensionState = { extension: extensionNumber(stringOf(e.extension)) ?? '', state };
   if (registered !== undefined) out.registered = registered;
   out.registration = registration;
   if (devices.length) out.devices = devices;
