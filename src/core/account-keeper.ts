@@ -214,6 +214,7 @@ export class AccountKeeper {
   private take(kept: Kept, input: WebhookInput, fingerprint: string, reply: DeliveryReply): void {
     if (this.gate.open && kept.request && kept.account) {
       if (kept.account.refusesDeliveries) return reply(503);
+      if (kept.account.isShared) return kept.account.deliverShared(input, fingerprint, reply);
       // Answer and deliver in the same tick: no deploy can begin between the two.
       reply(200);
       kept.account.deliver(input, fingerprint);
@@ -244,8 +245,10 @@ export class AccountKeeper {
 
   /** Takes the held deliveries in arrival order, once the node is attached and the gate open. */
   private release(kept: Kept): void {
-    if (!kept.request || !kept.account || kept.held.length === 0) return;
+    if (!kept.request || !kept.account) return;
     const account = kept.account;
+    account.resume();
+    if (kept.held.length === 0) return;
     const held = kept.held;
     kept.held = [];
     kept.heldBytes = 0;
@@ -253,6 +256,10 @@ export class AccountKeeper {
       clearTimeout(h.timer);
       if (account.refusesDeliveries) {
         h.reply(503);
+        continue;
+      }
+      if (account.isShared) {
+        account.deliverShared(h.input, h.fingerprint, h.reply);
         continue;
       }
       h.reply(200);

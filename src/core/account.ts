@@ -55,6 +55,9 @@ export interface AccountOptions {
   cluster?: { store: StateStore; redisDown: RedisDownMode; namespace: string };
 }
 
+/** Events of shared deliveries that finished while the flows restarted, kept for the new nodes. */
+export const MAX_PARKED_EVENTS = 500;
+
 /** Called when the shared store goes down (false) or answers again (true). */
 export type ClusterHealthListener = (up: boolean) => void;
 
@@ -77,12 +80,15 @@ export class Account {
   private readonly healthListeners = new Set<HealthListener>();
   private health: AccountHealth = 'ok';
   private readonly log: Logger;
+  /** Closed for a redeploy: shared deliveries that finish meanwhile are parked for the successor. */
+  private suspended = false;
+  private parked: Array<{ event: CallEvent; raw: unknown }> = [];
   /** Set in cluster mode: duplicates and calls shared with the other instances. */
   private readonly shared?: SharedCalls;
   /** The shared store, in cluster mode; closed with the account. */
   readonly store?: StateStore;
   /** Deliveries accepted, duplicates dropped, payloads ignored: for status and tests. */
-  readonly counters = { delivered: 0, duplicates: 0, ignored: 0, invalid: 0, events: 0, failed: 0 };
+  readonly counters = { delivered: 0, duplicates: 0, ignored: 0, invalid: 0, events: 0, failed: 0, refused: 0, parked: 0 };
 
   constructor(options: AccountOptions) {
     const { settings, definition } = options;
@@ -234,19 +240,38 @@ export class Account {
    * a listener is logged (rate-limited) and counted, and the next delivery goes on as usual.
    */
   deliver(input: WebhookInput, fingerprint: string): void {
-    const shared = this.shared;
-    if (shared) {
-      shared.enqueue(
-        () => this.processShared(shared, input, fingerprint),
-        (err) => this.deliveryFailed(err),
-      );
-      return;
-    }
     try {
       this.process(input, fingerprint);
     } catch (err) {
       this.deliveryFailed(err);
     }
+  }
+
+  /** True in cluster mode: deliveries go through `deliverShared`, answered once the shared state has them. */
+  get isShared(): boolean {
+    return this.shared !== undefined;
+  }
+
+  /**
+   * One accepted delivery in cluster mode. Taken after every delivery before it on this instance;
+   * `reply` is called once the shared store has it (200), or with 503 when Redis is down and
+   * `redisDown` is `reject` (nothing emitted, the PBX sends it again). Answering only then keeps
+   * the order of a PBX that sends one webhook after the other, whichever instance each reaches.
+   * Never throws or rejects.
+   */
+  deliverShared(input: WebhookInput, fingerprint: string, reply: (status: 200 | 503) => void): void {
+    const shared = this.shared;
+    if (!shared) {
+      reply(200);
+      return this.deliver(input, fingerprint);
+    }
+    shared.enqueue(
+      () => this.processShared(shared, input, fingerprint, reply),
+      (err) => {
+        reply(200);
+        this.deliveryFailed(err);
+      },
+    );
   }
 
   private deliveryFailed(err: unknown): void {
@@ -274,22 +299,27 @@ export class Account {
   }
 
   /** The same in cluster mode: duplicates and call state in the shared store (SharedCalls). */
-  private async processShared(shared: SharedCalls, input: WebhookInput, fingerprint: string): Promise<void> {
+  private async processShared(
+    shared: SharedCalls,
+    input: WebhookInput,
+    fingerprint: string,
+    reply: (status: 200 | 503) => void,
+  ): Promise<void> {
     this.counters.delivered++;
     // Normalized first: a payload that maps to nothing costs no round trip to the store.
     const events = this.normalize(input);
-    if (!events) return;
-    if (await shared.isDuplicate(fingerprint)) return this.dropDuplicate();
+    if (!events) return reply(200);
+    const outcome = await shared.take(fingerprint, events);
+    if (outcome === 'refused') {
+      this.counters.refused++;
+      return reply(503);
+    }
+    reply(200);
+    if (outcome === 'duplicate') return this.dropDuplicate();
     const raw = rawPayloadOf(input);
-    for (const event of events) {
-      let tracked: CallEvent | undefined;
-      try {
-        tracked = await shared.apply(event);
-      } catch (err) {
-        this.trackingFailed(err);
-        continue;
-      }
-      if (tracked) this.emit(tracked, raw);
+    for (const tracked of outcome) {
+      if (tracked instanceof Error) this.trackingFailed(tracked);
+      else if (tracked) this.emitOrPark(tracked, raw);
       else this.dropEnded();
     }
   }
@@ -327,6 +357,29 @@ export class Account {
     this.warnFailure(`call tracking failed: ${describeError(err)}`);
   }
 
+  /**
+   * Emits now, or, while the config node is closed for a redeploy (a shared delivery may finish
+   * in between), keeps the event for the node's successor: bounded, the oldest given up first.
+   */
+  private emitOrPark(event: CallEvent, raw: unknown): void {
+    if (!this.suspended) return this.emit(event, raw);
+    if (this.parked.length >= MAX_PARKED_EVENTS) {
+      this.parked.shift();
+      this.counters.failed++;
+      this.warnFailure('events finished during a redeploy exceeded what is kept for the new flows; the oldest was dropped');
+    }
+    this.parked.push({ event, raw });
+    this.counters.parked++;
+  }
+
+  /** The config node's successor has started: events finished meanwhile go to its subscribers. */
+  resume(): void {
+    this.suspended = false;
+    const parked = this.parked;
+    this.parked = [];
+    for (const { event, raw } of parked) this.emit(event, raw);
+  }
+
   private emit(event: CallEvent, raw: unknown): void {
     this.counters.events++;
     for (const listener of this.listeners) {
@@ -344,6 +397,7 @@ export class Account {
    * token requests) ends; the account and everything it remembers stays for the node's successor.
    */
   suspend(): void {
+    this.suspended = true;
     this.http.interrupt();
     this.listeners.clear();
     this.healthListeners.clear();

@@ -67,25 +67,50 @@ export class SharedCalls {
     return this.line;
   }
 
-  /** True when this delivery was seen already, by this or any other instance, within the window. */
-  async isDuplicate(fingerprint: string): Promise<boolean> {
+  /**
+   * A delivery's events through the shared store: `duplicate` when this or another instance took
+   * it within the window; `refused` when Redis is down under `redisDown: reject` (then nothing is
+   * kept: the PBX's retry is taken as new); else, per event, what to emit (undefined: dropped by
+   * the tracker; an Error: tracking failed). Under `local` a failing store is replaced by this
+   * instance's own duplicate filter and tracker.
+   */
+  async take(fingerprint: string, events: CallEvent[]): Promise<'duplicate' | 'refused' | Array<CallEvent | undefined | Error>> {
+    const reject = this.options.redisDown === 'reject';
+    const seenKey = `seen:${digestOf(fingerprint)}`;
     // Recorded here too, so the window holds should the store fail later.
     const seenHere = this.options.local.duplicates.isDuplicate(fingerprint);
+    let duplicate: boolean;
     try {
-      const first = await this.store.claim(`seen:${digestOf(fingerprint)}`, SHARED_DUPLICATE_WINDOW_MS);
-      return !first;
+      duplicate = !(await this.store.claim(seenKey, SHARED_DUPLICATE_WINDOW_MS, { undoIfUnsure: reject }));
     } catch (err) {
       if (!isStoreError(err)) throw err;
       this.fallbacks++;
-      return seenHere;
+      if (reject) return 'refused';
+      duplicate = seenHere;
     }
+    if (duplicate) return 'duplicate';
+    const out: Array<CallEvent | undefined | Error> = [];
+    for (const event of events) {
+      try {
+        out.push(await this.apply(event, reject));
+      } catch (err) {
+        if (reject && isStoreError(err)) {
+          // Nothing emitted: let the PBX's retry be taken as new.
+          await this.store.delete(seenKey).catch(() => undefined);
+          return 'refused';
+        }
+        out.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return out;
   }
 
   /**
-   * The event to emit, from the call's shared state (or this instance's own when the store
-   * fails); undefined when the call tracker drops it (see `applyCallEvent`).
+   * The event to emit, from the call's shared state; undefined when the call tracker drops it
+   * (see `applyCallEvent`). When the store fails: this instance's own tracker, or under `reject`
+   * the store's error.
    */
-  async apply(input: CallEvent): Promise<CallEvent | undefined> {
+  private async apply(input: CallEvent, reject: boolean): Promise<CallEvent | undefined> {
     const event = limitEvent(input);
     let out: CallEvent | undefined;
     let state: CallState | undefined;
@@ -96,7 +121,7 @@ export class SharedCalls {
         return next.state;
       });
     } catch (err) {
-      if (!isStoreError(err)) throw err;
+      if (!isStoreError(err) || reject) throw err;
       this.fallbacks++;
       return this.options.local.tracker.apply(event);
     }

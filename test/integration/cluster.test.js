@@ -17,7 +17,9 @@ const { createClient } = require('@redis/client');
 
 const SECRET = 'cluster-webhook-secret-9f1c2b7d';
 const PROVIDER_IDS = ['3cx-webapi', 'voipnow', 'cloud-callcenter'];
-const BASE_PATH = { '3cx-webapi': '/webapi', voipnow: '', 'cloud-callcenter': '/cc' };
+const BASE_PATH = { '3cx-webapi': '/webapi', voipnow: '/voipnow', 'cloud-callcenter': '/callcenter' };
+/** Node-RED substitutes `${VAR}` only as a whole value: one variable per base URL. */
+const baseUrlVariable = (provider) => `PBX_SIM_${provider.replace(/[^a-z]/g, '_').toUpperCase()}`;
 const pathOf = (provider) => `/pbx/cluster-${provider}`;
 const settle = (ms = 400) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +35,7 @@ function clusterFlows({ collectorUrl }) {
         type: 'pbx-config',
         name: `cluster ${provider}`,
         provider,
-        baseUrl: `\${PBX_SIM}${BASE_PATH[provider]}`,
+        baseUrl: `\${${baseUrlVariable(provider)}}`,
         webhookPath: pathOf(provider),
         timeout: 3000,
         rejectUnauthorized: true,
@@ -43,10 +45,29 @@ function clusterFlows({ collectorUrl }) {
         redisDown: provider === 'cloud-callcenter' ? 'reject' : 'local',
         credentials: { ...DEFAULT_CREDENTIALS[provider], webhookSecret: SECRET },
       },
-      { id: `ev-${provider}`, type: 'pbx-event', z, pbx: cfg, events: [], extension: '', direction: 'any', outputs: 1, wires: [[`ev-wrap-${provider}`]] },
+      {
+        id: `ev-${provider}`,
+        type: 'pbx-event',
+        z,
+        pbx: cfg,
+        events: [],
+        extension: '',
+        direction: 'any',
+        outputs: 1,
+        wires: [[`ev-wrap-${provider}`]],
+      },
       fn(`ev-wrap-${provider}`, wrapOutput, [`ev-post-${provider}`], z),
       post(`ev-post-${provider}`, `${collectorUrl}/events`, z),
-      { id: `in-${provider}`, type: 'http in', z, url: `/it/${provider}/status`, method: 'post', upload: false, swaggerDoc: '', wires: [[`unpack-${provider}`]] },
+      {
+        id: `in-${provider}`,
+        type: 'http in',
+        z,
+        url: `/it/${provider}/status`,
+        method: 'post',
+        upload: false,
+        swaggerDoc: '',
+        wires: [[`unpack-${provider}`]],
+      },
       fn(`unpack-${provider}`, unpackRequest, [`act-${provider}`], z),
       { id: `act-${provider}`, type: 'pbx-status', z, pbx: cfg, query: '', wires: [[`wrap-${provider}`]] },
       fn(`wrap-${provider}`, wrapOutput, [`res-${provider}`], z),
@@ -132,8 +153,24 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
     raw = createClient({ url: redis.url });
     raw.on('error', () => undefined);
     await raw.connect();
-    replicas = await startReplicas({ count: 2, env: { PBX_SIM: sim.url, PBX_REDIS_URL: redis.url }, flows: clusterFlows });
+    replicas = await startReplicas({
+      count: 2,
+      env: { ...Object.fromEntries(PROVIDER_IDS.map((p) => [baseUrlVariable(p), `${sim.url}${BASE_PATH[p]}`])), PBX_REDIS_URL: redis.url },
+      flows: clusterFlows,
+    });
     for (const provider of PROVIDER_IDS) sim.setWebhook(provider, replicas.webhookUrl(`${pathOf(provider)}/${SECRET}`), 'post');
+  });
+
+  afterEach(function () {
+    if (this.currentTest.state === 'failed' && process.env.CLUSTER_LOGS) {
+      for (const inst of replicas.instances)
+        console.log(
+          inst.logs
+            .filter((l) => /warn|error/i.test(l))
+            .slice(-30)
+            .join('\n'),
+        );
+    }
   });
 
   after(async () => {
@@ -154,14 +191,20 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
       }
       const sent = p.sender.deliveries.slice(first);
       assert.ok(sent.length >= 10, `${provider}: ${sent.length} deliveries`);
-      assert.ok(sent.every((d) => d.status === 200), 'every delivery accepted');
+      assert.ok(
+        sent.every((d) => d.status === 200),
+        'every delivery accepted',
+      );
       const expected = singleInstance(provider, sent);
       // Each delivery again, straight to each instance: all duplicates now.
       for (const d of sent) {
         for (const i of [0, 1]) {
           const res = await fetch(replicas.directUrl(i, new URL(d.url).pathname + new URL(d.url).search), {
             method: d.method,
-            headers: d.body === undefined ? {} : { 'Content-Type': d.body.trimStart().startsWith('{') ? 'application/json' : 'application/x-www-form-urlencoded' },
+            headers:
+              d.body === undefined
+                ? {}
+                : { 'Content-Type': d.body.trimStart().startsWith('{') ? 'application/json' : 'application/x-www-form-urlencoded' },
             body: d.body,
           });
           assert.equal(res.status, 200);
@@ -170,6 +213,11 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
       await replicas.waitFor('/events', before + expected.length);
       await settle(1000);
       const emitted = replicas.collected('/events').slice(before);
+      if (process.env.CLUSTER_LOGS) {
+        const keys = (await raw.keys('it:*')).filter((k) => k.includes(':call:'));
+        console.log(keys.length, keys.slice(0, 3));
+        if (keys[0]) console.log(await raw.get(keys[0]));
+      }
       const got = emitted.map((m) => comparable(m.body.payload)).sort();
       assert.deepEqual(got, expected.map(comparable).sort());
       const instances = new Set(emitted.map((m) => m.instance));
@@ -210,14 +258,28 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
     redis.pause();
     try {
       // Let each instance find out (every command has its deadline).
-      await fetch(replicas.directUrl(0, `${pathOf('cloud-callcenter')}/${SECRET}`), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"status":"ring","uuid":"probe-0"}' });
-      await fetch(replicas.directUrl(1, `${pathOf('cloud-callcenter')}/${SECRET}`), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"status":"ring","uuid":"probe-1"}' });
+      await fetch(replicas.directUrl(0, `${pathOf('cloud-callcenter')}/${SECRET}`), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"status":"ring","uuid":"probe-0"}',
+      });
+      await fetch(replicas.directUrl(1, `${pathOf('cloud-callcenter')}/${SECRET}`), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"status":"ring","uuid":"probe-1"}',
+      });
       await settle(1500);
       const before = replicas.collected('/events').length;
       const cc = await fetch(replicas.directUrl(0, `${pathOf('cloud-callcenter')}/${SECRET}`), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ status: 'ring', uuid: 'rejected-while-down', direction: 'callin', extnumber: '8001', caller: '13800000000' }),
+        body: JSON.stringify({
+          status: 'ring',
+          uuid: 'rejected-while-down',
+          direction: 'callin',
+          extnumber: '8001',
+          caller: '13800000000',
+        }),
       });
       assert.equal(cc.status, 503);
       const threeCx = await fetch(replicas.directUrl(0, `${pathOf('3cx-webapi')}/${SECRET}`), {
@@ -230,10 +292,7 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
       assert.equal(local.instance, 0);
       const down = await replicas.waitFor('/status', 1, { filter: (b) => b.status && b.status.text === 'redis down' });
       assert.equal(down[0].body.status.fill, 'yellow');
-      assert.equal(
-        replicas.collected('/events', (b) => b.raw && b.raw.uuid === 'rejected-while-down').length,
-        0,
-      );
+      assert.equal(replicas.collected('/events', (b) => b.raw && b.raw.uuid === 'rejected-while-down').length, 0);
       assert.ok(replicas.collected('/events').length >= before + 1);
     } finally {
       redis.resume();
