@@ -81,7 +81,9 @@ export default function register(RED: NodeAPI): void {
       if (!node.receivesWebhooks) node.warn(t(RED, 'warn.no-http-node'));
       const rejections = rateLimited((m) => node.warn(redactor.redact(m)));
       node.account = keeper.attach(node.id, {
-        settingsKey: createHash('sha256').update(JSON.stringify([settings, cluster])).digest('base64'),
+        settingsKey: createHash('sha256')
+          .update(JSON.stringify([settings, cluster]))
+          .digest('base64'),
         provider: definition.id,
         create: (memory, log) => new Account({ settings, definition, log, memory, cluster: sharedStateOf(cluster, node.id) }),
         route: node.receivesWebhooks
