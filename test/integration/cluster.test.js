@@ -289,8 +289,21 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
       assert.equal(down[0].body.status.fill, 'yellow');
       assert.equal(replicas.collected('/events', (b) => b.raw && b.raw.uuid === 'rejected-while-down').length, 0);
       assert.ok(replicas.collected('/events').length >= before + 1);
+      const said = replicas.instances[0].logs.filter((l) => /Redis down/.test(l));
+      assert.ok(
+        said.some((l) => /cluster cloud-callcenter.*webhooks are answered 503/.test(l)),
+        said.join('\n'),
+      );
+      assert.ok(
+        said.some((l) => /cluster 3cx-webapi.*emitted from this instance's own state/.test(l)),
+        said.join('\n'),
+      );
     } finally {
       redis.resume();
     }
+    const back = await replicas.waitFor('/status', 1, {
+      filter: (b) => b.status && b.status.text !== 'redis down' && b.status.fill !== 'yellow',
+    });
+    assert.ok(back.length >= 1);
   });
 });
