@@ -44,7 +44,8 @@ type StoredStates = Array<[string, ExtensionStateName]>;
  * With `shared` (cluster mode, SPEC section 8), only the instance holding the lease polls; it
  * compares with the states stored by whoever polled last and stores the new ones under its
  * fencing number, so a holder that was paused and lost the lease cannot report. The lease lasts
- * two intervals and is renewed before each poll: another instance takes over within three.
+ * two intervals and is renewed before each poll (and while one is under way): another instance
+ * takes over within three.
  * Should the store fail, the instance polls on its own, as a single instance does, comparing with
  * its own last poll (an instance that stood by has none: its first poll on its own is a baseline).
  */
@@ -58,6 +59,8 @@ export class PresenceWatch {
   private stopped = false;
   /** The fencing number of the lease this instance holds, in cluster mode. */
   private fence?: number;
+  /** Renews the lease while a poll is under way. */
+  private leaseKeeper?: NodeJS.Timeout;
 
   constructor(private readonly options: PresenceWatchOptions) {}
 
@@ -69,6 +72,7 @@ export class PresenceWatch {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.stopKeepingLease();
     await this.release();
   }
 
@@ -78,6 +82,15 @@ export class PresenceWatch {
     const leads = await this.leads();
     if (this.stopped) return;
     if (!leads) return this.standBy();
+    this.keepLease();
+    try {
+      await this.pollAndReport();
+    } finally {
+      this.stopKeepingLease();
+    }
+  }
+
+  private async pollAndReport(): Promise<void> {
     let states: ExtensionState[];
     try {
       states = await this.options.poll();
@@ -101,6 +114,37 @@ export class PresenceWatch {
     this.schedule(this.options.intervalMs);
   }
 
+  /**
+   * While this instance polls and stores, its lease is renewed every half interval, so a poll
+   * slower than the lease (a slow PBX, retries) does not let another instance poll as well. A
+   * paused process renews nothing: its lease runs out and the fence stops its late write.
+   */
+  private keepLease(): void {
+    const { shared } = this.options;
+    const fence = this.fence;
+    if (!shared || fence === undefined) return;
+    const name = this.leaseName(shared);
+    this.stopKeepingLease();
+    const timer = setInterval(() => {
+      shared.store.renewLease(name, shared.owner, fence, this.leaseMs()).then(
+        (held) => {
+          if (!held) clearInterval(timer);
+        },
+        () => undefined,
+      );
+    }, this.options.intervalMs / 2);
+    this.leaseKeeper = timer;
+  }
+
+  private stopKeepingLease(): void {
+    clearInterval(this.leaseKeeper);
+    this.leaseKeeper = undefined;
+  }
+
+  private leaseMs(): number {
+    return 2 * this.options.intervalMs;
+  }
+
   /** Another instance polls: what this one saw last goes out of date. */
   private standBy(): void {
     this.last = null;
@@ -114,7 +158,7 @@ export class PresenceWatch {
     const { shared } = this.options;
     if (!shared) return true;
     const name = this.leaseName(shared);
-    const ttl = 2 * this.options.intervalMs;
+    const ttl = this.leaseMs();
     try {
       if (this.fence !== undefined && (await shared.store.renewLease(name, shared.owner, this.fence, ttl))) return true;
       const lease = await shared.store.acquireLease(name, shared.owner, ttl);

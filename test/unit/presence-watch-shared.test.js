@@ -54,6 +54,7 @@ class FakePbx {
 
   async poll(owner) {
     this.polls[owner]++;
+    if (this.pollMs) await sleep(this.pollMs);
     const snapshot = [...this.states].map(([extension, state]) => ({ extension, state }));
     const held = this.held.get(owner);
     if (held) {
@@ -423,6 +424,30 @@ describe('PresenceWatch in cluster mode (pbx-status watch, SPEC section 8)', fun
           { by: 'A', extension: '101', state: 'busy', previous: 'idle' },
           { by: 'A', extension: '102', state: 'ringing', previous: 'idle' },
         ]);
+      });
+
+      it('a poll that takes longer than the lease: the leader keeps its lease meanwhile, the other never polls', async () => {
+        const live = await harness.open({ realClock: true });
+        const intervalMs = 200;
+        const got = [];
+        const X = replica('A', live.a.store, pbx, got, intervalMs);
+        const Y = replica('B', live.b.store, pbx, got, intervalMs);
+        pbx.pollMs = 3.5 * intervalMs; // the lease lasts 2 intervals
+        try {
+          X.watch.start();
+          await until(() => pbx.polls.A === 1);
+          Y.watch.start();
+          await until(() => X.outcomes.length >= 1);
+          pbx.set('101', 'busy');
+          await until(() => X.outcomes.length >= 3);
+          assert.equal(pbx.polls.B, 0, 'B polled while A was polling');
+          assert.ok(Y.outcomes.length >= 3 && Y.outcomes.every((o) => o.standby));
+          assert.deepEqual(got, [{ by: 'A', extension: '101', state: 'busy', previous: 'idle' }]);
+        } finally {
+          await X.watch.stop();
+          await Y.watch.stop();
+          await live.close();
+        }
       });
 
       it('a leader that dies without releasing: the other takes over after the lease runs out, within 3 of its ticks', async () => {
