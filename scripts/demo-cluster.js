@@ -194,9 +194,22 @@ module.exports = { startClusterDemo };
 if (require.main === module) {
   startClusterDemo().then(
     (demo) => {
-      const shutdown = () => void demo.stop().then(() => process.exit(0));
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      let stopping = false;
+      const shutdown = (code) => {
+        if (stopping) return;
+        stopping = true;
+        void demo.stop().then(() => process.exit(code));
+      };
+      process.once('SIGINT', () => shutdown(0));
+      process.once('SIGTERM', () => shutdown(0));
+      // An instance that ends on its own (its port in use, say): show why, and stop the rest.
+      demo.instances.forEach((inst, i) =>
+        inst.nodeRed.once('exit', (code) => {
+          if (stopping) return;
+          console.error(`Node-RED ${i + 1} (port ${inst.port}) exited with ${code}:\n${inst.logs.slice(-20).join('\n')}`);
+          shutdown(1);
+        }),
+      );
     },
     (err) => {
       console.error(err);
