@@ -112,6 +112,19 @@ describe('pbx-config Test connection with Redis', function () {
     assert.equal(http.body.redis.code, 'provider_error');
     assert.match(http.body.redis.message, /^not Redis \(redis:\/\/127\.0\.0\.1:\d+\): /);
     noPassword(http);
+    // Accepts the connection and never answers: the deadline, not a hang.
+    const silent = net.createServer(() => undefined);
+    await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const mute = await test(dialog({ redisUrl: `redis://127.0.0.1:${silent.address().port}` }, { redisPassword: PASSWORD }));
+      assert.deepEqual(mute.body.redis, {
+        ok: false,
+        code: 'timeout',
+        message: `no answer within 3000 ms (redis://127.0.0.1:${silent.address().port}): not a Redis server, or one too busy to answer`,
+      });
+    } finally {
+      silent.close();
+    }
   });
 
   it('the PBX failing and Redis answering: both said, the PBX code first', async () => {
