@@ -76,10 +76,14 @@ function writeUserDir(userDir, { port, flows, credentials }) {
   );
 }
 
-/** Starts Node-RED (from devDependencies) on `userDir`; its output inherited, or kept in `logs` when quiet. */
-function startNodeRed(userDir, { quiet = false } = {}) {
+/**
+ * Starts Node-RED (from devDependencies) on `userDir`; its output inherited, or kept in `logs` when
+ * quiet. `env`: more environment variables for it (e.g. for `env.get()` in a function node).
+ */
+function startNodeRed(userDir, { quiet = false, env } = {}) {
   const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', userDir, '-s', path.join(userDir, 'settings.js')], {
     stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   const logs = [];
   if (quiet)
