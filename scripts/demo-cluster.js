@@ -7,7 +7,7 @@
 // .demo-cluster/ (git-ignored). Ctrl-C stops everything.
 const http = require('node:http');
 const path = require('node:path');
-const { buildFlows, writeUserDir, startNodeRed, demoCredentials, DEMO_SECRET } = require('./demo');
+const { buildFlows, writeUserDir, startNodeRed, demoCredentials, pointWebhooks, playScenariosEvery } = require('./demo');
 const { startRoundRobinProxy } = require('./round-robin-proxy');
 const { startRedis } = require('../test/helpers/redis-server');
 
@@ -165,19 +165,8 @@ async function startClusterDemo({
   }
   const { redis, sim, proxy, instances, observer } = parts;
 
-  const providerIds = new Set(sim.providers.map((p) => p.id));
-  for (const config of buildFlows(sim.url).configs) {
-    if (providerIds.has(config.provider)) sim.setWebhook(config.provider, `${proxy.url}${config.webhookPath}/${DEMO_SECRET}`);
-  }
-  if (scenarioEverySeconds > 0) {
-    let n = 0;
-    timer = setInterval(() => {
-      const p = sim.providers[n % sim.providers.length];
-      const names = p.scenarios();
-      void p.play(names[Math.floor(n / sim.providers.length) % names.length]).catch(() => undefined);
-      n++;
-    }, scenarioEverySeconds * 1000);
-  }
+  pointWebhooks(sim, buildFlows(sim.url).configs, proxy.url);
+  timer = playScenariosEvery(sim, scenarioEverySeconds);
   if (!quiet) {
     console.log(`\n  Redis:             ${redis.url}  (keys under demo:)`);
     console.log(`  PBX simulator:     ${sim.url}  (webhooks go through the balancer)`);
