@@ -15,6 +15,8 @@ import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './red'
 export const EXPIRY_CHECK_MS = 60_000;
 /** Changes waiting for the store; past it an event is dropped with a warning (the store is too slow). */
 export const MAX_PENDING_CHANGES = 1000;
+/** How long a closing node waits for its queued changes. */
+const CLOSE_WAIT_MS = 5000;
 /** The longest topic quoted back in an error. */
 const MAX_QUOTED = 40;
 
@@ -83,6 +85,7 @@ export default function register(RED: NodeAPI): void {
         showCount();
       });
     }, EXPIRY_CHECK_MS);
+    timer.unref?.();
 
     // The count at start: entries kept across a redeploy, or those other instances hold.
     enqueue(async () => {
@@ -146,7 +149,16 @@ export default function register(RED: NodeAPI): void {
       status.close();
       // A removed node's entries go with it; a redeployed node's stay for its successor.
       if (removed) enqueue(() => book.clear());
-      void queue.finally(() => done());
+      // Changes under way finish first (each store command has its own deadline), within a bound.
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(guard);
+        done();
+      };
+      const guard = setTimeout(finish, CLOSE_WAIT_MS);
+      void queue.finally(finish);
     });
   }
   RED.nodes.registerType('pbx-missed', PbxMissed);
