@@ -94,17 +94,22 @@ export default function register(RED: NodeAPI): void {
     });
 
     node.on('input', (msg, send, done) => {
+      /** Fails the input as action nodes do: the details on msg.pbx.error too (SPEC section 4). */
+      const fail = (err: PbxError): void => {
+        msg.pbx = { provider: account.definition.id, error: err.toJSON() };
+        done(err);
+      };
       let work: () => Promise<void>;
       try {
-        work = inputWork(msg, send, done);
+        work = inputWork(msg, send, done, fail);
       } catch (err) {
-        return done(err instanceof PbxError ? err : new PbxError('invalid_input', messageOf(err)));
+        return fail(err instanceof PbxError ? err : new PbxError('invalid_input', messageOf(err)));
       }
-      if (!enqueue(work)) done(new PbxError('unreachable', t(RED, 'missed.errors.overloaded')));
+      if (!enqueue(work)) fail(new PbxError('unreachable', t(RED, 'missed.errors.overloaded')));
     });
 
     /** The work of one input message; throws a PbxError `invalid_input` for a message it cannot take. */
-    function inputWork(msg: NodeMessage, send: SendFn, done: DoneFn): () => Promise<void> {
+    function inputWork(msg: NodeMessage, send: SendFn, done: DoneFn, fail: (err: PbxError) => void): () => Promise<void> {
       const topic = ownProperty(msg, 'topic');
       const settle = (work: () => Promise<void>) => async (): Promise<void> => {
         try {
@@ -113,7 +118,7 @@ export default function register(RED: NodeAPI): void {
           showCount();
           done();
         } catch (err) {
-          done(storeFailure(err));
+          fail(storeFailure(err));
         }
       };
       if (topic === 'list') {

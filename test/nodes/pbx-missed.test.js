@@ -197,7 +197,11 @@ describe('pbx-missed', function () {
       helper.getNode('pm').receive({ payload: 'list' });
       helper.getNode('pm').receive({ topic: { toString: 'list' } });
       helper.getNode('pm').receive({ topic: 'resolve', payload: { caller: 'constructor' } });
-      const errors = (await caught).map((m) => [m.error.message, m.error.code ?? m.error.source?.type]);
+      const errors = (await caught).map((m) => [m.error.message, m.error.code, m.pbx.error.code]);
+      assert.deepEqual(
+        errors.map(([, code, detailed]) => [code, detailed]),
+        errors.map(() => ['invalid_input', 'invalid_input']),
+      );
       assert.deepEqual(
         errors.map(([message]) => message),
         [
@@ -263,5 +267,32 @@ describe('pbx-missed', function () {
       .filter((c) => c.thisValue === node)
       .map((c) => c.args[0]);
     assert.deepEqual(statuses.at(-1), { fill: 'green', shape: 'dot', text: '1 open' });
+  });
+
+  it('cluster mode with Redis unreachable: list fails with unreachable, the status shows redis down, nothing crashes', async () => {
+    const closed = http.createServer();
+    await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+    const port = closed.address().port;
+    await new Promise((r) => closed.close(r));
+    const p = PROVIDERS['3cx-webapi'];
+    const flow = missedFlow(p, sim);
+    flow[0] = { ...flow[0], redisUrl: `redis://127.0.0.1:${port}`, redisDown: 'local' };
+    sim.setWebhook('3cx-webapi', `http://127.0.0.1:${relay.address().port}${PATH}/${SECRET}`);
+    await load(flow, { cfg: { ...p.credentials, webhookSecret: SECRET, redisPassword: 'redis-secret-never-shown' } });
+    const caught = collect('caught', 1);
+    helper.getNode('pm').receive({ topic: 'list' });
+    const [c] = await caught;
+    assert.match(c.error.message, /^the missed-call list could not be read or changed: /);
+    assert.equal(c.error.code, 'unreachable');
+    assert.equal(c.pbx.error.code, 'unreachable');
+    assert.doesNotMatch(JSON.stringify(c.error), /redis-secret-never-shown/);
+    // A missed call meanwhile: not recorded (warned), the webhook still answered.
+    await sim.provider('3cx-webapi').play(p.missed, { caller: CALLER });
+    const node = helper.getNode('pm');
+    const statuses = helper._NodePrototype.status
+      .getCalls()
+      .filter((call) => call.thisValue === node)
+      .map((call) => call.args[0].text);
+    assert.ok(statuses.includes('redis down'), statuses.join(', '));
   });
 });
