@@ -95,6 +95,7 @@ describe('integration: pbx-missed across two Node-RED instances sharing one Redi
 
   it('each missed call once, counted across instances; list the same on both; a callback resolves it once', async () => {
     const p = sim.provider('3cx-webapi');
+    const first = p.sender.deliveries.length;
     for (let n = 0; n < 3; n++) {
       await p.play('incoming-missed', { caller: CALLER });
       await p.sender.idle();
@@ -110,6 +111,20 @@ describe('integration: pbx-missed across two Node-RED instances sharing one Redi
       [1, 2, 3],
     );
     assert.deepEqual(new Set(missed.map((m) => m.instance)), new Set([0, 1]), 'emitted by both instances (calls alternate)');
+
+    // Every delivery again, straight to each instance: duplicates, no missed call counted twice.
+    for (const d of p.sender.deliveries.slice(first)) {
+      for (const i of [0, 1]) {
+        const res = await fetch(replicas.directUrl(i, new URL(d.url).pathname), {
+          method: d.method,
+          headers: { 'Content-Type': 'application/json' },
+          body: d.body,
+        });
+        assert.equal(res.status, 200);
+      }
+    }
+    await settle();
+    assert.equal(replicas.collected('/missed', (b) => b.topic === 'missed').length, 3, 'replays are duplicates');
 
     const [on0, on1] = [await list(0), await list(1)];
     assert.equal(on0.instance, 0);
