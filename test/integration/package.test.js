@@ -35,7 +35,7 @@ describe('package', function () {
     );
     const files = info.files.map((f) => f.path);
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    for (const type of ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue']) {
+    for (const type of ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue', 'pbx-missed']) {
       assert.ok(files.includes(`nodes/${type}.js`), type);
       assert.ok(files.includes(`nodes/${type}.html`), type);
       assert.ok(files.includes(`nodes/locales/en-US/${type}.json`), type);
