@@ -152,8 +152,6 @@ describe('hardening: Redis faults under two Node-RED processes in cluster mode',
   });
 
   after(async () => {
-    for (const nr of replicas.instances)
-      console.log([...(nr.earlierLogs ?? []), ...nr.logs].filter((l) => /\[(warn|error)\]/.test(l)).join('\n'));
     await replicas?.stop();
     await sim?.close();
     await redis?.stop();
@@ -267,45 +265,64 @@ describe('hardening: Redis faults under two Node-RED processes in cluster mode',
     assertAlive();
   });
 
-  it('SIGKILL of Redis mid-load: every delivery answered 200 and emitted once (local), 503 and nothing (reject); yellow, then back and shared after restart', async () => {
-    const ids = Array.from({ length: LOAD_DELIVERIES }, (_, n) => newCall(`load${n}`));
-    const statuses = [];
+  it('SIGKILL of Redis mid-load: local answers 200 and emits each once; reject answers 200 (emitted once) or 503 (nothing, its retry taken once after the restart); yellow, then back and shared', async () => {
+    // Two of three deliveries to the `local` config, one of three to `reject`, through the balancer.
+    const load = Array.from({ length: LOAD_DELIVERIES }, (_, n) =>
+      n % 3 === 2 ? { name: 'reject', id: `load-${++callSeq}` } : { name: 'local', id: newCall(`load${n}`) },
+    );
+    const bodyOf = ({ name, id }) => (name === 'local' ? ringing3cx(id) : ringingCc(id));
     let next = 0;
+    let answered = 0;
     let killed;
     const stopAt = Date.now() + 30000; // bounded in time as in count
     const worker = async () => {
-      while (next < ids.length && Date.now() < stopAt) {
-        const id = ids[next++];
-        statuses.push(await deliver(replicas.webhookUrl(hookPath('local')), ringing3cx(id)));
-        if (statuses.length === KILL_AFTER) killed = redis.kill('SIGKILL');
+      while (next < load.length && Date.now() < stopAt) {
+        const d = load[next++];
+        d.status = await deliver(replicas.webhookUrl(hookPath(d.name)), bodyOf(d));
+        if (++answered === KILL_AFTER) killed = redis.kill('SIGKILL');
       }
     };
     await Promise.all(Array.from({ length: LOAD_WORKERS }, worker));
     await killed;
-    assert.equal(statuses.length, LOAD_DELIVERIES);
+    assert.equal(answered, LOAD_DELIVERIES);
+    const local = load.filter((d) => d.name === 'local');
+    const taken = load.filter((d) => d.name === 'reject' && d.status === 200);
+    const refused = load.filter((d) => d.name === 'reject' && d.status === 503);
     assert.deepEqual(
-      statuses.filter((s) => s !== 200),
+      local.filter((d) => d.status !== 200),
       [],
     );
-    await until('every load event', () => ids.every((id) => emitted('local', id).length >= 1));
+    assert.equal(taken.length + refused.length, LOAD_DELIVERIES / 3, 'reject: every delivery answered 200 or 503');
+    assert.ok(refused.length > 0 && taken.length > 0, `reject: ${taken.length} taken, ${refused.length} refused`);
+    await until('every load event', () => [...local, ...taken].every((d) => emitted(d.name, d.id).length >= 1));
     await untilDown(['local', 'reject']);
-    const rejected = `killed-${++callSeq}`;
-    for (const i of [0, 1]) assert.equal(await direct(i, 'reject', ringingCc(rejected)), 503);
-    const local = newCall('killed');
-    assert.equal(await direct(1, 'local', ringing3cx(local)), 200);
-    await until('the local event', () => emitted('local', local).length === 1);
-    assert.equal(emitted('local', local)[0].instance, 1, 'emitted by the instance that took it, from its own state');
+    const downCall = newCall('killed');
+    assert.equal(await direct(1, 'local', ringing3cx(downCall)), 200);
+    await until('the local event', () => emitted('local', downCall).length === 1);
+    assert.equal(emitted('local', downCall)[0].instance, 1, 'emitted by the instance that took it, from its own state');
     await sleep(500);
-    const twice = ids.filter((id) => emitted('local', id).length !== 1);
-    assert.deepEqual(twice, [], 'each load delivery emitted exactly once');
-    assert.equal(emitted('reject', rejected).length, 0);
+    assert.deepEqual(
+      [...local, ...taken].filter((d) => emitted(d.name, d.id).length !== 1),
+      [],
+      'each delivery answered 200 emitted exactly once',
+    );
+    assert.deepEqual(
+      refused.filter((d) => emitted(d.name, d.id).length !== 0),
+      [],
+      'nothing emitted for a delivery answered 503',
+    );
 
     await redis.restart();
     await untilOwnStatus();
     await assertSharedAgain('after-kill');
-    // The PBX's retry of what was refused is taken now, once.
-    for (const i of [0, 1]) assert.equal(await direct(i, 'reject', ringingCc(rejected)), 200);
-    await until('the retried event', () => emitted('reject', rejected).length === 1);
+    // The PBX's retries of what was refused are taken now, each once.
+    for (const d of refused) assert.equal(await deliver(replicas.webhookUrl(hookPath('reject')), bodyOf(d)), 200);
+    await until('the retried events', () => refused.every((d) => emitted('reject', d.id).length >= 1));
+    await sleep(300);
+    assert.deepEqual(
+      refused.filter((d) => emitted('reject', d.id).length !== 1),
+      [],
+    );
     assertAlive();
   });
 
@@ -359,6 +376,29 @@ describe('hardening: Redis faults under two Node-RED processes in cluster mode',
     await until('the retried event', () => emitted('reject', retried).length === 1);
     await sleep(300);
     assert.equal(emitted('reject', retried).length, 1);
+    assertAlive();
+  });
+
+  it('SIGSTOP: a delivery refused (503) by one instance and retried on the other right after SIGCONT is emitted once', async () => {
+    const uuid = `race-${++callSeq}`;
+    redis.pause();
+    try {
+      assert.equal(await direct(0, 'reject', ringingCc(uuid)), 503);
+    } finally {
+      redis.resume();
+    }
+    // The PBX retries at once, and the balancer sends it to the other instance; 503 again is fine
+    // (it retries later), but once answered 200 the event must have been emitted.
+    let status;
+    for (let attempt = 0; attempt < 20 && status !== 200; attempt++) {
+      status = await direct(1, 'reject', ringingCc(uuid));
+      if (status !== 200) await sleep(250);
+    }
+    assert.equal(status, 200);
+    await until('the retried event', () => emitted('reject', uuid).length >= 1);
+    await sleep(300);
+    assert.equal(emitted('reject', uuid).length, 1);
+    await untilOwnStatus();
     assertAlive();
   });
 
