@@ -134,6 +134,16 @@ export class Account {
         redisDown: cluster.redisDown,
         local: { duplicates: this.duplicates, tracker: this.tracker },
       });
+      const store = cluster.store;
+      const whileDown =
+        cluster.redisDown === 'reject' ? 'webhooks are answered 503' : "webhooks are handled with this instance's own state";
+      // The only place the reason (refused password, nothing listening, no answer) is told.
+      let toldDown = false;
+      store.onHealth((up) => {
+        if (up && toldDown) this.log.warn('Redis answers again; state is shared again');
+        if (!up) this.log.warn(`Redis down: ${store.lastError ?? 'unknown'}; ${whileDown}`);
+        toldDown = !up;
+      });
     }
     const tokens = cluster
       ? sharedTokenCache({ store: cluster.store, sealer: new Sealer(Object.values(settings.credentials), cluster.namespace) })
