@@ -118,17 +118,6 @@ export class Account {
     const cluster = options.cluster;
     if (cluster) {
       this.store = cluster.store;
-      const store = cluster.store;
-      // One line per change, not per failed command: what the yellow status shows, with the reason.
-      let down = false;
-      store.onHealth((up) => {
-        if (up && down) this.log.warn('Redis answers again: cluster state is shared again');
-        if (!up && !down) {
-          const mode = cluster.redisDown === 'reject' ? 'webhooks are answered 503' : "events are emitted from this instance's own state";
-          this.log.warn(`Redis down: ${store.lastError ?? 'no answer'}; ${mode}`);
-        }
-        down = !up;
-      });
       this.shared = new SharedCalls({
         store: cluster.store,
         redisDown: cluster.redisDown,
