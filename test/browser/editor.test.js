@@ -78,7 +78,7 @@ describe('editor in Chromium', function () {
     await search.click();
     await search.pressSequentially('pbx');
     await page.waitForFunction(
-      () => $('#red-ui-palette-common').is(':hidden') && $('#red-ui-palette-pbx .red-ui-palette-node:visible').length === 4,
+      () => $('#red-ui-palette-common').is(':hidden') && $('#red-ui-palette-pbx .red-ui-palette-node:visible').length === 5,
     );
   }
 
@@ -247,10 +247,12 @@ describe('editor in Chromium', function () {
       types: $('#red-ui-palette-pbx .red-ui-palette-node')
         .map((_, e) => $(e).attr('data-palette-type'))
         .get(),
-      categories: ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue'].map((t) => RED.nodes.getType(t).category),
+      categories: ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue', 'pbx-missed'].map(
+        (t) => RED.nodes.getType(t).category,
+      ),
     }));
-    assert.deepEqual(palette.types.sort(), [...ACTION_TYPES].sort());
-    assert.deepEqual(palette.categories, ['config', 'pbx', 'pbx', 'pbx', 'pbx']);
+    assert.deepEqual(palette.types.sort(), [...ACTION_TYPES, 'pbx-missed'].sort());
+    assert.deepEqual(palette.categories, ['config', 'pbx', 'pbx', 'pbx', 'pbx', 'pbx']);
     await shot('palette', '#red-ui-palette');
   });
 
