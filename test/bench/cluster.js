@@ -2,12 +2,15 @@
 // Cluster-mode webhook ingestion against single-instance local mode, same load, same run:
 //   local:   one Node-RED process without redisUrl, webhooks straight to it;
 //   cluster: two Node-RED processes with the same flows and redisUrl (one real redis-server),
-//            webhooks through the round-robin proxy, so the legs of each call alternate between them.
+//            webhooks through the round-robin proxy (scripts/round-robin-proxy.js in a process of
+//            its own, as a balancer is), so the legs of each call alternate between them.
 // The load is open loop at a fixed rate (a PBX does not wait for one answer before the next call
 // event): distinct 3CX webhooks, ringing / answered / hangup of many calls. Every event must be
 // emitted exactly once in total, and every hangup must carry the whole call (ringing and answer
 // seen by the other instance): the figures count only if that holds.
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const path = require('node:path');
 const { createClient } = require('@redis/client');
 const { startRedis } = require('../helpers/redis-server');
 const { startReplicas } = require('../helpers/replicas');
@@ -184,6 +187,22 @@ function commandDelta(before, after) {
   return out;
 }
 
+/** scripts/round-robin-proxy.js in a process of its own, in front of `targets`. */
+function startBalancer(targets) {
+  const script = path.join(__dirname, '../../scripts/round-robin-proxy.js');
+  const args = [script, '--port', '0', ...targets.flatMap((t) => ['--target', t])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /round-robin proxy on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve({ port: Number(m[1]), process: child });
+    });
+    child.once('exit', (code) => reject(new Error(`round-robin proxy exited with ${code}`)));
+  });
+}
+
 /**
  * One mode: warm-up, then `count` webhooks at `rate` per second to `port`; CPU of `pids` over the
  * measured load, memory at its end.
@@ -205,7 +224,8 @@ async function measure({ run, port, instances, rate, count, pids, log }) {
   cpu.generator = { cpu: (own.user + own.system) / 1e6 / load.seconds };
   const keys = await emittedWhenDone(instances, measured, count);
   const check = checkEmitted(keys, measured, count / STEPS.length);
-  return { load, cpu, check };
+  const perInstance = await Promise.all(instances.map((nr) => emitted([nr], measured).then((k) => k.length)));
+  return { load, cpu, check, perInstance, deliveries: warm + count };
 }
 
 /**
@@ -232,6 +252,7 @@ async function clusterIngestion({ rate = 500, seconds = 10, log = () => undefine
   const raw = createClient({ url: redis.url });
   raw.on('error', () => undefined);
   let replicas;
+  let balancer;
   try {
     await raw.connect();
     const info = await raw.info('server');
@@ -239,23 +260,23 @@ async function clusterIngestion({ rate = 500, seconds = 10, log = () => undefine
     const redisPid = Number(/process_id:(\d+)/.exec(info)[1]);
     replicas = await startReplicas({ count: 2, env: { PBX_REDIS_URL: redis.url }, flows: flows(true) });
     const [a, b] = replicas.instances;
+    balancer = await startBalancer(replicas.instances.map((nr) => nr.url));
     const commandsBefore = await commandCounts(raw);
-    const deliveriesBefore = replicas.proxy.stats.requests;
     out.cluster = await measure({
       run: 3,
-      port: replicas.proxy.port,
+      port: balancer.port,
       instances: replicas.instances,
       rate,
       count,
-      pids: { 'node-red A': a.child.pid, 'node-red B': b.child.pid, redis: redisPid },
+      pids: { 'node-red A': a.child.pid, 'node-red B': b.child.pid, redis: redisPid, proxy: balancer.process.pid },
       log,
     });
     const commands = commandDelta(commandsBefore, await commandCounts(raw));
-    const deliveries = replicas.proxy.stats.requests - deliveriesBefore;
+    const { deliveries } = out.cluster;
     out.cluster.redisCommands = { deliveries, total: Object.values(commands).reduce((a, c) => a + c, 0), byName: commands };
-    out.cluster.proxy = { byTarget: Object.values(replicas.proxy.stats.byTarget), failed: replicas.proxy.stats.failed };
     out.cluster.keys = await raw.dbSize();
   } finally {
+    balancer?.process.kill();
     await replicas?.stop();
     await raw.destroy();
     await redis.stop();

@@ -325,7 +325,7 @@ async function main() {
         '',
       ],
     );
-    log(`   redis ${r.redis}; proxy per instance: ${c.proxy.byTarget.join(' / ')}; keys at the end: ${fmt(c.keys)}`);
+    log(`   redis ${r.redis}; events emitted per instance: ${c.perInstance.join(' / ')}; keys at the end: ${fmt(c.keys)}`);
   }
 
   if (ONLY.includes('f')) {
