@@ -37,6 +37,13 @@ const record = [
   'return null;',
 ].join('\n');
 
+const countDown = [
+  'if (msg.status && msg.status.fill === "yellow" && /redis/i.test(String(msg.status.text))) {',
+  '  global.set("storeDown", (global.get("storeDown") || 0) + 1);',
+  '}',
+  'return null;',
+].join('\n');
+
 function flows(cluster) {
   const cfg = {
     id: 'cfg',
@@ -68,6 +75,9 @@ function flows(cluster) {
       y: 100,
     },
     { ...fn('rec', record, [], 'tab'), x: 300, y: 100 },
+    // How often the event node turned yellow "redis down" (the store missed its deadline).
+    { id: 'st', type: 'status', z: 'tab', scope: ['ev'], wires: [['stfn']], x: 100, y: 300 },
+    { ...fn('stfn', countDown, [], 'tab'), x: 300, y: 300 },
     {
       id: 'lin',
       type: 'http in',
@@ -81,6 +91,19 @@ function flows(cluster) {
       y: 200,
     },
     { ...fn('lfn', 'msg.payload = global.get("emitted") || []; return msg;', ['lres'], 'tab'), x: 300, y: 200 },
+    {
+      id: 'din',
+      type: 'http in',
+      z: 'tab',
+      url: '/bench/store-down',
+      method: 'get',
+      upload: false,
+      swaggerDoc: '',
+      wires: [['dfn']],
+      x: 100,
+      y: 400,
+    },
+    { ...fn('dfn', 'msg.payload = { times: global.get("storeDown") || 0 }; return msg;', ['lres'], 'tab'), x: 300, y: 400 },
     { id: 'lres', type: 'http response', z: 'tab', statusCode: '', headers: {}, wires: [], x: 500, y: 200 },
   ];
 }
@@ -207,17 +230,20 @@ function startBalancer(targets) {
  * One mode: warm-up, then `count` webhooks at `rate` per second to `port`; CPU of `pids` over the
  * measured load, memory at its end.
  */
-async function measure({ run, port, instances, rate, count, pids, log }) {
+async function measure({ run, ports, instances, rate, count, pids, log }) {
   const group = callsAtOnce(rate);
   const warm = wholeCalls(rate * WARMUP_SECONDS, group);
   log(`    warm-up: ${warm} webhooks`);
-  await runRate({ port, rate, count: warm, request: (n) => webhook(run, n, group) });
+  await runRate({ ports, rate, count: warm, request: (n) => webhook(run, n, group) });
   await emittedWhenDone(instances, run, warm);
   const measured = run + 1;
+  const storeDownBefore = (
+    await Promise.all(instances.map(async (nr) => (await (await fetch(`${nr.url}/bench/store-down`)).json()).times))
+  ).reduce((a, n) => a + n, 0);
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const ownBefore = process.cpuUsage();
   log(`    ${count} webhooks at ${rate}/s`);
-  const load = await runRate({ port, rate, count, request: (n) => webhook(measured, n, group) });
+  const load = await runRate({ ports, rate, count, request: (n) => webhook(measured, n, group) });
   const own = process.cpuUsage(ownBefore);
   const cpu = {};
   for (const [name, pid] of Object.entries(pids)) cpu[name] = { cpu: (cpuSeconds(pid) - cpuBefore[name]) / load.seconds, ...memoryOf(pid) };
@@ -225,7 +251,9 @@ async function measure({ run, port, instances, rate, count, pids, log }) {
   const keys = await emittedWhenDone(instances, measured, count);
   const check = checkEmitted(keys, measured, count / STEPS.length);
   const perInstance = await Promise.all(instances.map((nr) => emitted([nr], measured).then((k) => k.length)));
-  return { load, cpu, check, perInstance, deliveries: warm + count };
+  const downs = await Promise.all(instances.map(async (nr) => (await (await fetch(`${nr.url}/bench/store-down`)).json()).times));
+  const storeDown = downs.reduce((a, n) => a + n, 0) - storeDownBefore;
+  return { load, cpu, check, perInstance, storeDown, deliveries: warm + count };
 }
 
 /**
@@ -242,7 +270,15 @@ async function clusterIngestion({ rate = 500, seconds = 10, log = () => undefine
   const single = await startReplicas({ count: 1, flows: flows(false) });
   try {
     const nr = single.instances[0];
-    out.local = await measure({ run: 1, port: nr.port, instances: single.instances, rate, count, pids: { 'node-red': nr.child.pid }, log });
+    out.local = await measure({
+      run: 1,
+      ports: [nr.port],
+      instances: single.instances,
+      rate,
+      count,
+      pids: { 'node-red': nr.child.pid },
+      log,
+    });
   } finally {
     await single.stop();
   }
@@ -264,7 +300,7 @@ async function clusterIngestion({ rate = 500, seconds = 10, log = () => undefine
     const commandsBefore = await commandCounts(raw);
     out.cluster = await measure({
       run: 3,
-      port: balancer.port,
+      ports: [balancer.port],
       instances: replicas.instances,
       rate,
       count,
@@ -275,6 +311,17 @@ async function clusterIngestion({ rate = 500, seconds = 10, log = () => undefine
     const { deliveries } = out.cluster;
     out.cluster.redisCommands = { deliveries, total: Object.values(commands).reduce((a, c) => a + c, 0), byName: commands };
     out.cluster.keys = await raw.dbSize();
+    // The same without the proxy: the generator sends to each instance in turn.
+    log('  cluster mode without the proxy (diagnostic): each webhook straight to the next instance');
+    out.clusterDirect = await measure({
+      run: 5,
+      ports: [a.port, b.port],
+      instances: replicas.instances,
+      rate,
+      count,
+      pids: { 'node-red A': a.child.pid, 'node-red B': b.child.pid, redis: redisPid },
+      log,
+    });
   } finally {
     balancer?.process.kill();
     await replicas?.stop();

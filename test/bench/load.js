@@ -43,6 +43,9 @@ const requestText = ({ path, body }) =>
   `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
   `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`;
 
+/** runRate does not reuse a keep-alive connection idle for longer than this. */
+const MAX_IDLE_REUSE_MS = 1000;
+
 /** Quantile `p` of sorted `values` (NaN when empty). */
 const quantile = (values, p) => (values.length ? values[Math.min(values.length - 1, Math.floor(p * values.length))] : NaN);
 
@@ -115,26 +118,26 @@ function runLoad({ port, connections, durationMs, request }) {
  * idle keep-alive connection or, when all are busy, on a new one (at most `maxConnections`; beyond
  * that it waits for one). Latency runs from when the request was due, so time spent waiting for a
  * connection counts. Answers still missing `drainMs` after the last request was due are `lost`.
+ * With `ports`, the n-th request goes to `ports[n % ports.length]` (a balancer in the generator).
  *
  * @param {object} o
- * @param {number} o.port
+ * @param {number} [o.port]
+ * @param {number[]} [o.ports]        instead of `port`: each port in turn
  * @param {number} o.rate             requests per second
  * @param {number} o.count
  * @param {(n: number) => {path: string, body: string}} o.request
- * @param {number} [o.maxConnections]
+ * @param {number} [o.maxConnections]  per port
  * @param {number} [o.drainMs]
  * @returns {Promise<{sent: number, answered: number, lost: number, errors: number, statuses: object,
  *   seconds: number, perSecond: number, acceptedPerSecond: number, p50: number, p99: number, max: number,
  *   lateSends: number, maxSendLagMs: number, connections: number}>}
  */
-function runRate({ port, rate, count, request, maxConnections = 256, drainMs = 10000 }) {
+function runRate({ port, ports = [port], rate, count, request, maxConnections = 256, drainMs = 10000 }) {
   return new Promise((resolve) => {
     const latencies = [];
     const statuses = {};
-    const idle = [];
-    const waiting = [];
+    const pools = ports.map((p) => ({ port: p, idle: [], waiting: [], live: 0 }));
     let opened = 0;
-    let live = 0;
     let errors = 0;
     let sent = 0;
     let lastAnswerAt = 0;
@@ -151,7 +154,7 @@ function runRate({ port, rate, count, request, maxConnections = 256, drainMs = 1
       done = true;
       clearTimeout(timer);
       clearTimeout(drainTimer);
-      for (const s of [...idle, ...busy]) s.destroy();
+      for (const s of [...pools.flatMap((pool) => pool.idle), ...busy]) s.destroy();
       latencies.sort((a, b) => a - b);
       const seconds = (Math.max(lastAnswerAt, dueAt(count - 1)) - start) / 1000;
       resolve({
@@ -179,16 +182,21 @@ function runRate({ port, rate, count, request, maxConnections = 256, drainMs = 1
       socket.write(requestText(request(n)));
     };
     const release = (socket) => {
+      const { pool } = socket;
       busy.delete(socket);
       socket.inFlight = undefined;
-      if (waiting.length) write(socket, waiting.shift());
-      else idle.push(socket);
-      if (sent === count && busy.size === 0 && waiting.length === 0) finish();
+      if (pool.waiting.length) write(socket, pool.waiting.shift());
+      else {
+        socket.idleSince = performance.now();
+        pool.idle.push(socket);
+      }
+      if (sent === count && busy.size === 0 && pools.every((p) => p.waiting.length === 0)) finish();
     };
-    const open = (n) => {
+    const open = (pool, n) => {
       opened++;
-      live++;
-      const socket = net.connect(port, '127.0.0.1');
+      pool.live++;
+      const socket = net.connect(pool.port, '127.0.0.1');
+      socket.pool = pool;
       socket.setNoDelay(true);
       socket.setEncoding('latin1');
       busy.add(socket);
@@ -205,17 +213,24 @@ function runRate({ port, rate, count, request, maxConnections = 256, drainMs = 1
       );
       socket.on('error', () => errors++);
       socket.on('close', () => {
-        live--;
+        pool.live--;
         busy.delete(socket);
-        const i = idle.indexOf(socket);
-        if (i >= 0) idle.splice(i, 1);
+        const i = pool.idle.indexOf(socket);
+        if (i >= 0) pool.idle.splice(i, 1);
       });
     };
     const dispatch = (n) => {
-      const socket = idle.pop();
+      const pool = pools[n % pools.length];
+      let socket = pool.idle.pop();
+      // A connection idle for long may be closing on the server's side just as the request goes out
+      // (Node's keepAliveTimeout is 5 s): the request would be lost to the race, not to the server.
+      while (socket && performance.now() - socket.idleSince > MAX_IDLE_REUSE_MS) {
+        socket.destroy();
+        socket = pool.idle.pop();
+      }
       if (socket) write(socket, n);
-      else if (live < maxConnections) open(n);
-      else waiting.push(n);
+      else if (pool.live < maxConnections) open(pool, n);
+      else pool.waiting.push(n);
     };
     const tick = () => {
       const now = performance.now();

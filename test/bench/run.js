@@ -249,13 +249,14 @@ async function main() {
     log(`e. cluster ingestion (${CLUSTER_RATE} webhooks/s, open loop, ${CLUSTER_SECONDS} s per mode)`);
     const { clusterIngestion } = require('./cluster');
     const r = await clusterIngestion({ rate: CLUSTER_RATE, seconds: CLUSTER_SECONDS, log });
-    const { local: l, cluster: c } = r;
+    const { local: l, cluster: c, clusterDirect: d } = r;
     const ratio = c.load.acceptedPerSecond / l.load.acceptedPerSecond;
     if (ratio < TARGETS.cluster) misses.push(`cluster ingestion ratio ${ratio.toFixed(2)} < ${TARGETS.cluster}`);
     if (!(c.load.p99 < TARGETS.clusterP99Ms)) misses.push(`cluster p99 ${fmt(c.load.p99, 1)} ms ≥ ${TARGETS.clusterP99Ms} ms`);
     for (const [mode, m] of [
       ['local', l],
       ['cluster', c],
+      ['cluster without the proxy', d],
     ]) {
       const k = m.check;
       if (k.once !== k.expected || k.duplicates || k.unexpected)
@@ -291,7 +292,21 @@ async function main() {
         (c.load.p99 / l.load.p99).toFixed(2),
         `p99 < ${TARGETS.clusterP99Ms} ms`,
       ],
+      [
+        'e. the same, cluster without the proxy (diagnostic: the generator alternates the instances)',
+        `${fmt(d.load.acceptedPerSecond)} /s, ${fmt(d.load.p50, 2)} / ${fmt(d.load.p99, 2)} / ${fmt(d.load.max, 1)} ms`,
+        '',
+        (d.load.p99 / l.load.p99).toFixed(2),
+        '',
+      ],
       ['e. answers', statuses(c), statuses(l), '', 'all 200'],
+      [
+        'e. times an event node went yellow "redis down" (a command missed its 500 ms deadline)',
+        `${fmt(c.storeDown)} (without the proxy: ${fmt(d.storeDown)})`,
+        '',
+        '',
+        '0',
+      ],
       [
         'e. events emitted exactly once / expected',
         `${fmt(c.check.once)} / ${fmt(c.check.expected)} (${c.check.duplicates} twice)`,
