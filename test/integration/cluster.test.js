@@ -250,6 +250,8 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
   });
 
   it('redisDown reject: while Redis is paused, the call center webhook answers 503 and nothing is emitted; local (3CX) answers 200 and emits', async () => {
+    const own = (b) => b.status && b.status.fill !== 'yellow';
+    let ownBefore = 0;
     redis.pause();
     try {
       // Let each instance find out (every command has its deadline).
@@ -289,8 +291,20 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
       assert.equal(down[0].body.status.fill, 'yellow');
       assert.equal(replicas.collected('/events', (b) => b.raw && b.raw.uuid === 'rejected-while-down').length, 0);
       assert.ok(replicas.collected('/events').length >= before + 1);
+      const said = replicas.instances[0].logs.filter((l) => /Redis down/.test(l));
+      assert.ok(
+        said.some((l) => /cluster cloud-callcenter.*webhooks are answered 503/.test(l)),
+        said.join('\n'),
+      );
+      assert.ok(
+        said.some((l) => /cluster 3cx-webapi.*handled with this instance's own state/.test(l)),
+        said.join('\n'),
+      );
     } finally {
+      ownBefore = replicas.collected('/status', own).length;
       redis.resume();
     }
+    // Back to their own status once Redis answers again.
+    await replicas.waitFor('/status', ownBefore + 1, { filter: own });
   });
 });
