@@ -13,6 +13,11 @@ const http = require('node:http');
 
 const DEFAULT_DEADLINE_MS = 15000;
 const DEFAULT_MAX_CONCURRENT = 512;
+/**
+ * An upstream connection idle this long is closed by the proxy: below Node's (and so Node-RED's)
+ * 5 s keepAliveTimeout, so a request never goes out on a connection the upstream is closing (502).
+ */
+const UPSTREAM_IDLE_MS = 4000;
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|::1)$/;
 
 // Hop-by-hop headers (RFC 9110 section 7.6.1): meaningful for one connection only, never forwarded.
@@ -85,7 +90,8 @@ async function startRoundRobinProxy({
   let next = 0;
   let closed = false;
   const inFlight = new Set();
-  const agent = new http.Agent({ keepAlive: true, maxSockets: maxConcurrent });
+  // The agent destroys a free socket when its timeout fires.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: maxConcurrent, timeout: UPSTREAM_IDLE_MS });
   const stats = { requests: 0, active: 0, byTarget: {}, skipped: 0, busy: 0, timedOut: 0, failed: 0 };
 
   const server = http.createServer((req, res) => {

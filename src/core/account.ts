@@ -278,7 +278,8 @@ export class Account {
   }
 
   /**
-   * One accepted delivery in cluster mode. Taken after every delivery before it on this instance;
+   * One accepted delivery in cluster mode. Taken after every delivery of the same call before it
+   * on this instance (deliveries of other calls go on meanwhile);
    * `reply` is called once the shared store has it (200), or with 503 when Redis is down and
    * `redisDown` is `reject` (nothing emitted, the PBX sends it again). Answering only then keeps
    * the order of a PBX that sends one webhook after the other, whichever instance each reaches.
@@ -290,12 +291,24 @@ export class Account {
       reply(200);
       return this.deliver(input, fingerprint);
     }
+    const failed = (err: unknown) => {
+      reply(200);
+      this.deliveryFailed(err);
+    };
+    this.counters.delivered++;
+    let events: CallEvent[] | undefined;
+    try {
+      // Normalized first: a payload that maps to nothing costs no round trip to the store.
+      events = this.normalize(input);
+    } catch (err) {
+      return failed(err);
+    }
+    if (!events) return reply(200);
+    const taken = events;
     shared.enqueue(
-      () => this.processShared(shared, input, fingerprint, reply),
-      (err) => {
-        reply(200);
-        this.deliveryFailed(err);
-      },
+      taken.map((e) => e.callId),
+      () => this.processShared(shared, input, taken, fingerprint, reply),
+      failed,
     );
   }
 
@@ -327,13 +340,10 @@ export class Account {
   private async processShared(
     shared: SharedCalls,
     input: WebhookInput,
+    events: CallEvent[],
     fingerprint: string,
     reply: (status: 200 | 503) => void,
   ): Promise<void> {
-    this.counters.delivered++;
-    // Normalized first: a payload that maps to nothing costs no round trip to the store.
-    const events = this.normalize(input);
-    if (!events) return reply(200);
     const outcome = await shared.take(fingerprint, events);
     if (outcome === 'refused') {
       this.counters.refused++;

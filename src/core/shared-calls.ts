@@ -37,14 +37,17 @@ export interface SharedCallsOptions {
 /**
  * The cluster half of the webhook pipeline (SPEC section 8): which delivery is new, and each
  * call's state, kept in the shared store, so that of several instances exactly one emits each
- * delivery and every summary sees the legs the others saw. Deliveries are taken one after the
- * other, in arrival order. When the store fails, this instance goes on with its own duplicate
- * filter and tracker (`local`), which follow the shared state while it works.
+ * delivery and every summary sees the legs the others saw. Deliveries of one call are taken one
+ * after the other, in arrival order; deliveries of different calls at once, so that their Redis
+ * commands share round trips (with one line for the whole instance, each delivery waited for the
+ * three round trips of every delivery before it). When the store fails, this instance goes on
+ * with its own duplicate filter and tracker (`local`), which follow the shared state while it works.
  */
 export class SharedCalls {
   private readonly store: StateStore;
   private readonly now: () => number;
-  private line: Promise<void> = Promise.resolve();
+  /** The last delivery taken of each call (by call id) with deliveries still under way. */
+  private readonly lines = new Map<string, Promise<void>>();
   private waiting = 0;
   /** Deliveries done with the instance's own state because the store failed them. */
   fallbacks = 0;
@@ -59,20 +62,29 @@ export class SharedCalls {
     return (this.options.redisDown === 'reject' && !this.store.isUp) || this.waiting >= MAX_WAITING_DELIVERIES;
   }
 
-  /** Runs `work` after every delivery taken before it; never rejects (failures are `onError`'s). */
-  enqueue(work: () => Promise<void>, onError: (err: unknown) => void): void {
+  /**
+   * Runs `work` after every delivery taken before it for any of `callIds` (the calls its events
+   * belong to); never rejects (failures are `onError`'s).
+   */
+  enqueue(callIds: readonly string[], work: () => Promise<void>, onError: (err: unknown) => void): void {
     this.waiting++;
-    this.line = this.line
+    const keys = [...new Set(callIds)];
+    const before = keys.map((k) => this.lines.get(k)).filter((p): p is Promise<void> => p !== undefined);
+    const turn = before.length === 0 ? Promise.resolve() : before.length === 1 ? before[0] : Promise.all(before);
+    const done = turn
       .then(work)
       .catch(onError)
       .finally(() => {
         this.waiting--;
+        for (const k of keys) if (this.lines.get(k) === done) this.lines.delete(k);
       });
+    for (const k of keys) this.lines.set(k, done);
   }
 
   /** Resolves when every delivery taken so far is done: for tests and shutdown. */
-  settled(): Promise<void> {
-    return this.line;
+  async settled(): Promise<void> {
+    // The last delivery of each call comes after every earlier one of that call.
+    await Promise.all([...this.lines.values()]);
   }
 
   /**

@@ -7,9 +7,13 @@
 //      of the bounded caches (duplicate filter, call tracker) when full vs with 1,000 entries
 //   d. bounds: heap after 20,000 distinct 60 KiB webhooks vs identical ones; longest event-loop
 //      block while one call receives 4,000 legs with 20 KB fields vs ordinary calls
+//   e. cluster ingestion: two Node-RED with redisUrl behind the round-robin proxy, one redis-server,
+//      vs one Node-RED without redisUrl; open loop at a fixed rate, each event emitted exactly once
+//   f. cluster sizing: Redis keys per call and memory per 10,000 calls (real key layout)
 // Knobs: BENCH_SECONDS (ingestion seconds per path, default 10), BENCH_CONNECTIONS (50),
 // BENCH_ITERATIONS (action round trips per side, 3000), BENCH_EVENTS (1000000),
-// BENCH_BOUNDS_WEBHOOKS (20000), BENCH_BOUNDS_LEGS (4000), BENCH_ONLY (a,b,c,d).
+// BENCH_BOUNDS_WEBHOOKS (20000), BENCH_BOUNDS_LEGS (4000), BENCH_CLUSTER_RATE (webhooks/s, 500),
+// BENCH_CLUSTER_SECONDS (10), BENCH_STORE_CALLS (10000), BENCH_ONLY (a,b,c,d,e,f).
 const { spawn } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
@@ -18,8 +22,10 @@ const { runLoad } = require('./load');
 const SECONDS = Number(process.env.BENCH_SECONDS) || 10;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS) || 50;
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS) || 3000;
-const ONLY = (process.env.BENCH_ONLY ?? 'a,b,c,d').split(',');
-const TARGETS = { ingestion: 0.9, action: 1.15, fullCache: 4 };
+const CLUSTER_RATE = Number(process.env.BENCH_CLUSTER_RATE) || 500;
+const CLUSTER_SECONDS = Number(process.env.BENCH_CLUSTER_SECONDS) || 10;
+const ONLY = (process.env.BENCH_ONLY ?? 'a,b,c,d,e,f').split(',');
+const TARGETS = { ingestion: 0.9, action: 1.15, fullCache: 4, cluster: 0.7, clusterP99Ms: 50 };
 const log = (m) => process.stderr.write(`${m}\n`);
 
 /** Runs `node <args>` and resolves with its first stdout line; the child is killed unless `keep`. */
@@ -239,7 +245,129 @@ async function main() {
     );
   }
 
-  process.stdout.write(`\nmachine: ${machine}\ncommand: npm run bench\n\n${table(rows)}\n`);
+  if (ONLY.includes('e')) {
+    log(`e. cluster ingestion (${CLUSTER_RATE} webhooks/s, open loop, ${CLUSTER_SECONDS} s per mode)`);
+    const { clusterIngestion } = require('./cluster');
+    const r = await clusterIngestion({ rate: CLUSTER_RATE, seconds: CLUSTER_SECONDS, log });
+    const { local: l, cluster: c, clusterDirect: d } = r;
+    const ratio = c.load.acceptedPerSecond / l.load.acceptedPerSecond;
+    if (ratio < TARGETS.cluster) misses.push(`cluster ingestion ratio ${ratio.toFixed(2)} < ${TARGETS.cluster}`);
+    if (!(c.load.p99 < TARGETS.clusterP99Ms)) misses.push(`cluster p99 ${fmt(c.load.p99, 1)} ms ≥ ${TARGETS.clusterP99Ms} ms`);
+    for (const [mode, m] of [
+      ['local', l],
+      ['cluster', c],
+      ['cluster without the proxy', d],
+    ]) {
+      const k = m.check;
+      if (k.once !== k.expected || k.duplicates || k.unexpected)
+        misses.push(`${mode}: events emitted once ${k.once} of ${k.expected} (${k.missing} missing, ${k.duplicates} twice or more)`);
+      if (m.load.lost || m.load.errors) misses.push(`${mode}: ${m.load.lost} webhooks unanswered, ${m.load.errors} socket errors`);
+    }
+    const statuses = (m) =>
+      Object.entries(m.load.statuses)
+        .map(([s, n]) => `${fmt(n)}× ${s}`)
+        .join(', ');
+    const cpu = (m) =>
+      Object.entries(m.cpu)
+        .map(([name, p]) => `${name} ${fmt(p.cpu * 100)} %`)
+        .join(', ');
+    const memory = (m) =>
+      Object.entries(m.cpu)
+        .filter(([, p]) => p.rss)
+        .map(([name, p]) => `${name} ${mb(p.rss)} (peak ${mb(p.peak)})`)
+        .join(', ');
+    const per = (n) => fmt(n / c.redisCommands.deliveries, 2);
+    rows.push(
+      [
+        `e. webhooks accepted/s, ${fmt(r.requests)} sent at ${CLUSTER_RATE}/s (open loop), ${r.callsAtOnce} calls at once`,
+        `${fmt(c.load.acceptedPerSecond)} /s (2 instances + Redis, via proxy)`,
+        `${fmt(l.load.acceptedPerSecond)} /s (1 instance, local)`,
+        ratio.toFixed(2),
+        `≥ ${TARGETS.cluster}`,
+      ],
+      [
+        'e. answer latency p50 / p99 / max',
+        `${fmt(c.load.p50, 2)} / ${fmt(c.load.p99, 2)} / ${fmt(c.load.max, 1)} ms`,
+        `${fmt(l.load.p50, 2)} / ${fmt(l.load.p99, 2)} / ${fmt(l.load.max, 1)} ms`,
+        (c.load.p99 / l.load.p99).toFixed(2),
+        `p99 < ${TARGETS.clusterP99Ms} ms`,
+      ],
+      [
+        'e. the same, cluster without the proxy (diagnostic: the generator alternates the instances)',
+        `${fmt(d.load.acceptedPerSecond)} /s, ${fmt(d.load.p50, 2)} / ${fmt(d.load.p99, 2)} / ${fmt(d.load.max, 1)} ms`,
+        '',
+        (d.load.p99 / l.load.p99).toFixed(2),
+        '',
+      ],
+      ['e. answers', statuses(c), statuses(l), '', 'all 200'],
+      [
+        'e. times an event node went yellow "redis down" (a command missed its 500 ms deadline)',
+        `${fmt(c.storeDown)} (without the proxy: ${fmt(d.storeDown)})`,
+        '',
+        '',
+        '0',
+      ],
+      [
+        'e. events emitted exactly once / expected',
+        `${fmt(c.check.once)} / ${fmt(c.check.expected)} (${c.check.duplicates} twice)`,
+        `${fmt(l.check.once)} / ${fmt(l.check.expected)} (${l.check.duplicates} twice)`,
+        '',
+        'equal, 0 twice',
+      ],
+      [
+        `e. hangups with the whole call (ringing > answered), steps ${r.stepGapSeconds} s apart`,
+        `${fmt(c.check.wholeSummaries)} / ${fmt(c.check.calls)}`,
+        `${fmt(l.check.wholeSummaries)} / ${fmt(l.check.calls)}`,
+        '',
+        '',
+      ],
+      ['e. CPU during the load (% of one core)', cpu(c), cpu(l), '', ''],
+      ['e. RSS at the end', memory(c), memory(l), '', ''],
+      [
+        'e. Redis commands per delivery (Lua calls included)',
+        `${per(c.redisCommands.total)}: ${Object.entries(c.redisCommands.byName)
+          .map(([name, n]) => `${name} ${per(n)}`)
+          .join(', ')}`,
+        '',
+        '',
+        '',
+      ],
+      [
+        'e. load generator: sends over 5 ms late, latest',
+        `${fmt(c.load.lateSends)}, ${fmt(c.load.maxSendLagMs, 1)} ms`,
+        `${fmt(l.load.lateSends)}, ${fmt(l.load.maxSendLagMs, 1)} ms`,
+        '',
+        '',
+      ],
+    );
+    log(`   redis ${r.redis}; events emitted per instance: ${c.perInstance.join(' / ')}; keys at the end: ${fmt(c.keys)}`);
+  }
+
+  if (ONLY.includes('f')) {
+    log('f. cluster sizing (Redis keys and memory per call, real key layout)');
+    const r = JSON.parse((await child([path.join(__dirname, 'store-sizing.js')])).line);
+    if (!r.complete) misses.push(`sizing stopped after ${r.calls} calls`);
+    rows.push(
+      [
+        `f. Redis keys per call (${fmt(r.calls)} calls, ${r.scenarios} 3CX scenarios, ${fmt(r.deliveriesPerCall, 2)} webhooks each)`,
+        `${fmt(r.keysPerCall, 2)} for ${r.claimTtlMinutes} min, then ${fmt(r.keysPerCallAfterWindow, 2)} for ${r.callTtlHours} h`,
+        '',
+        '',
+        '',
+      ],
+      [
+        `f. Redis memory per 10,000 calls (Redis ${r.redis})`,
+        `${fmt(r.mbPer10kCalls, 1)} MB for ${r.claimTtlMinutes} min, then ${fmt(r.mbPer10kCallsAfterWindow, 1)} MB`,
+        `one claim ${fmt(r.seenKeyBytes)} B, one call ${fmt(r.callKeyBytes)} B`,
+        '',
+        '',
+      ],
+    );
+  }
+
+  process.stdout.write(
+    `\nmachine: ${machine}\ncommand: ${process.env.BENCH_ONLY ? `BENCH_ONLY=${process.env.BENCH_ONLY} ` : ''}npm run bench\n\n${table(rows)}\n`,
+  );
   if (misses.length) process.stdout.write(`\ntargets missed: ${misses.join('; ')}\n`);
   else process.stdout.write('\nall targets met\n');
 }
