@@ -7,6 +7,13 @@ import type { CallEvent, CallSummary, Outcome } from '../core/types';
 export const MAX_WAIT_SECONDS = 600;
 /** Cluster mode: how often a waiting instance reads the call's shared state (`call:<callId>`). */
 export const SHARED_POLL_MS = 250;
+/**
+ * Cluster mode, calls matched by numbers: a dial seen by one instance is kept this long under
+ * `dial:<extension>:<destination digits>` for the instance waiting for it.
+ */
+export const SHARED_DIAL_TTL_MS = MAX_WAIT_SECONDS * 1000;
+/** How much earlier than the request a shared dial may be stamped (clocks of instances differ). */
+export const SHARED_DIAL_SLACK_MS = 1000;
 /** Events kept while the request is on its way, matched once its answer names the call. */
 export const MAX_BUFFERED_EVENTS = 500;
 /** The operations whose result `wait` holds until the call's outcome is known. */
@@ -72,6 +79,34 @@ export function isCallTo(event: CallEvent, target: WaitTarget): boolean {
   return to !== '' && to === numberKey(target.destination);
 }
 
+/** The key under which a dial of `extension` to `destination` is shared (cluster mode). */
+export function dialKey(extension: string, destination: string | undefined): string {
+  return `dial:${extension}:${numberKey(destination)}`;
+}
+
+interface SharedDial {
+  callId: string;
+  at: number;
+}
+
+/**
+ * Cluster mode: shares each outbound dial this instance emits (extension or `from` to `to`), so an
+ * instance waiting for a call matched by numbers finds its id whichever instance got the
+ * webhook. One SET per outbound event; returns the stop function.
+ */
+export function shareDials(source: Pick<OutcomeSource, 'subscribe' | 'store'>, now: () => number = Date.now): () => void {
+  const store = source.store;
+  if (!store) return () => undefined;
+  return source.subscribe((event) => {
+    if (event.event === 'recording' || event.direction === 'inbound' || !numberKey(event.to)) return;
+    const value: SharedDial = { callId: event.callId, at: now() };
+    for (const extension of new Set([event.extension, event.from])) {
+      // Best effort: while Redis is down the waiting instance falls back to its own events.
+      if (extension) store.set(dialKey(extension, event.to), value, SHARED_DIAL_TTL_MS).catch(() => undefined);
+    }
+  });
+}
+
 /** The outcome a hangup gives: an `answered` before the destination's answer (double call) is `missed`. */
 function endOutcome(outcome: Outcome | undefined, answers: number, needed: number): Outcome {
   const o = outcome ?? 'unknown';
@@ -122,6 +157,16 @@ export class CallMatcher {
     return this.callId;
   }
 
+  /** True when the provider's answer named no call: it is found by extension and destination. */
+  get matchesByNumbers(): boolean {
+    return this.byNumbers;
+  }
+
+  /** The call found another way (a dial another instance saw); the first call named wins. */
+  bind(callId: string): void {
+    this.callId ??= callId;
+  }
+
   /** Takes one event; returns the outcome when the event decides it. */
   offer(event: CallEvent): Outcome | undefined {
     if (!this.matches(event)) return undefined;
@@ -164,6 +209,8 @@ export class OutcomeWait {
   private finished = false;
   private resolve!: (outcome: CallOutcome) => void;
   private lastHangup?: CallEvent;
+  /** When the wait began: before the request was sent. */
+  private readonly sentAt: number;
   readonly result: Promise<CallOutcome>;
 
   constructor(
@@ -172,6 +219,7 @@ export class OutcomeWait {
     private readonly waitMs: number,
   ) {
     this.matcher = new CallMatcher(target);
+    this.sentAt = Date.now();
     this.result = new Promise((resolve) => (this.resolve = resolve));
     this.unsubscribe = source.subscribe((event) => this.take(event));
   }
@@ -210,6 +258,7 @@ export class OutcomeWait {
   }
 
   private async poll(store: StateStore): Promise<void> {
+    if (!this.matcher.call && this.matcher.matchesByNumbers) await this.findDial(store);
     const callId = this.matcher.call;
     if (callId && !this.finished) {
       try {
@@ -221,6 +270,16 @@ export class OutcomeWait {
       }
     }
     if (!this.finished) this.schedulePoll(store);
+  }
+
+  /** A call matched by numbers whose dial another instance saw: its id, from the shared dial. */
+  private async findDial(store: StateStore): Promise<void> {
+    try {
+      const dial = await store.get<SharedDial>(dialKey(this.target.extension, this.target.destination));
+      if (dial && typeof dial.callId === 'string' && dial.at >= this.sentAt - SHARED_DIAL_SLACK_MS) this.matcher.bind(dial.callId);
+    } catch {
+      // Redis down: read again next time.
+    }
   }
 
   private async finish(outcome: Outcome, summary?: CallSummary): Promise<void> {

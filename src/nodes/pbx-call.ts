@@ -1,12 +1,12 @@
 import type { Account } from '../core/account';
 import type { Outcome, Params } from '../core/types';
-import { registerActionNode, type HeldResult, type ResultHold } from './action-node';
-import { OutcomeWait, WAITED_OPERATIONS, waitSecondsOf } from './call-outcome';
+import { registerActionNode, type ActionNode, type HeldResult, type ResultHold } from './action-node';
+import { OutcomeWait, shareDials, WAITED_OPERATIONS, waitSecondsOf } from './call-outcome';
 import { t } from './i18n';
 import type { NodeAPI, NodeDef, NodeStatus } from './red';
 
 export default function register(RED: NodeAPI): void {
-  registerActionNode(RED, 'pbx-call', 'call', undefined, (_node, def) => outcomeHold(RED, def));
+  registerActionNode(RED, 'pbx-call', 'call', undefined, (node, def) => outcomeHold(RED, node as ActionNode, def));
 }
 
 /** The status each outcome shows: its colour and its text. */
@@ -19,10 +19,13 @@ const OUTCOME_STATUS: Record<Outcome, (RED: NodeAPI) => NodeStatus> = {
 };
 
 /** `wait` (SPEC section 9): makecall / doublecall results held until the call's outcome is known. */
-function outcomeHold(RED: NodeAPI, def: NodeDef): ResultHold | undefined {
+function outcomeHold(RED: NodeAPI, node: ActionNode, def: NodeDef): ResultHold | undefined {
   const seconds = waitSecondsOf(def.wait);
   if (!seconds) return undefined;
   const open = new Set<{ wait: OutcomeWait; closed: () => void }>();
+  // Cluster mode: this instance's dials, for a node on another instance waiting for a call by its numbers.
+  const account = node.pbx?.account;
+  const stopSharing = account ? shareDials({ subscribe: (l) => account.subscribe((e) => l(e)), store: account.store }) : () => undefined;
   return {
     begin(account: Account, operation: string, params: Params): HeldResult | undefined {
       if (!WAITED_OPERATIONS.includes(operation)) return undefined;
@@ -57,6 +60,7 @@ function outcomeHold(RED: NodeAPI, def: NodeDef): ResultHold | undefined {
       };
     },
     close() {
+      stopSharing();
       for (const entry of open) {
         entry.wait.cancel();
         entry.closed();

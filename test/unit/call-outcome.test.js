@@ -11,6 +11,8 @@ const {
   OutcomeWait,
   outcomeOfState,
   MAX_WAIT_SECONDS,
+  shareDials,
+  dialKey,
 } = require('../../dist/nodes/call-outcome');
 
 const target = { operation: 'makecall', extension: '117', destination: '+44 20 7946-0958' };
@@ -178,6 +180,43 @@ describe('pbx-call wait: decision rules', () => {
       w.cancel();
       assert.equal(s.listeners.size, 0);
       s.emit(ev('answered'));
+    });
+
+    it('cluster mode, matched by numbers: the dial another instance saw names the call, then its shared state decides', async () => {
+      const values = new Map();
+      const store = {
+        async set(key, value) {
+          values.set(key, value);
+        },
+        async get(key) {
+          return values.get(key);
+        },
+      };
+      // The instance that receives the webhooks shares its outbound dials.
+      const other = source({ store });
+      const stop = shareDials(other);
+      other.emit(ev('ringing', { direction: 'inbound', callId: 'in-1' }));
+      other.emit(ev('recording', { callId: 'rec-1' }));
+      assert.equal(values.size, 0, 'inbound calls and recordings are not dials');
+      const waiting = source({ store });
+      const w = new OutcomeWait(waiting, target, 60000);
+      const result = w.start({ ok: true });
+      other.emit(ev('ringing', { callId: '3cx-1' }));
+      assert.deepEqual([...values.keys()].sort(), [dialKey('117', '+44 (20) 7946 0958')], 'one key: extension and from are the same');
+      assert.equal(values.get(dialKey('117', '442079460958')).callId, '3cx-1');
+      values.set('call:3cx-1', {
+        ended: false,
+        summary: {
+          callId: '3cx-1',
+          startedAt: 'x',
+          outcome: 'answered',
+          route: [{ event: 'ringing' }, { event: 'answered' }],
+          transfers: 0,
+        },
+      });
+      assert.deepEqual(await result, { outcome: 'answered', callId: '3cx-1', call: values.get('call:3cx-1').summary });
+      stop();
+      assert.equal(other.listeners.size, 0);
     });
 
     it('cluster mode: reads the call from the shared store when the deciding webhook reached another instance', async () => {
