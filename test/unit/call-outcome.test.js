@@ -219,6 +219,16 @@ describe('pbx-call wait: decision rules', () => {
       assert.equal(other.listeners.size, 0);
     });
 
+    it('cluster mode: a shared dial from before the request is not the placed call', async () => {
+      const store = {
+        async get(key) {
+          return key === dialKey('117', '442079460958') ? { callId: 'old', at: Date.now() - 60000 } : undefined;
+        },
+      };
+      const w = new OutcomeWait(source({ store }), target, 600);
+      assert.deepEqual(await w.start({ ok: true }), { outcome: 'unknown' });
+    });
+
     it('cluster mode: reads the call from the shared store when the deciding webhook reached another instance', async () => {
       const reads = [];
       const store = {
