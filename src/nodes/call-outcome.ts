@@ -226,6 +226,7 @@ export class OutcomeWait {
 
   /** The request's answer: events are matched from now on, those that came before it first. */
   start(resultPayload: unknown): Promise<CallOutcome> {
+    if (this.finished) return this.result;
     this.matcher.identify(resultPayload);
     const early = this.buffered ?? [];
     this.buffered = undefined;

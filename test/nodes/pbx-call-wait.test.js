@@ -205,6 +205,35 @@ describe('pbx-call wait: the result held until the call is answered or ends', fu
     });
   }
 
+  it('a redeploy while a result is held ends the wait: the message is dropped, done() called, no error', async () => {
+    const variant = VARIANTS[2];
+    await start(variant, { wait: 30 }, { stepMs: 60000 });
+    const node = helper.getNode('n1');
+    const waiting = statusOf(node, (s) => s.text === text('status.waiting-answer'));
+    let done = 0;
+    const errors = [];
+    const out = collect('out', 1, 1000);
+    const caught = collect('caught', 1, 1000);
+    node.receive({ payload: { extension: variant.extension, destination: variant.number('1122') } });
+    await waiting;
+    // Node-RED reports each done() as the metric "done": count it.
+    const original = node.metric;
+    node.metric = (event, ...rest) => {
+      if (event === 'done') done++;
+      return original.call(node, event, ...rest);
+    };
+    const unhandled = (err) => errors.push(err);
+    process.on('unhandledRejection', unhandled);
+    await helper.unload();
+    process.off('unhandledRejection', unhandled);
+    await Promise.allSettled([out, caught]).then(([o, c]) => {
+      assert.equal(o.status, 'rejected', 'nothing sent');
+      assert.equal(c.status, 'rejected', 'no error');
+    });
+    assert.deepEqual(errors, []);
+    assert.equal(done, 1, 'the held message was done');
+  });
+
   describe('cloud-callcenter doublecall: the destination answers after the first side', () => {
     const variant = VARIANTS[3];
     const doublecall = { operation: 'doublecall', wait: 30 };
