@@ -265,6 +265,14 @@
                     credentials: credentials
                 }
             );
+            // With a Redis URL the runtime checks Redis too; a stored password is sent as the placeholder.
+            var redisUrl = String($('#node-config-input-redisUrl').val() || '').trim();
+            if (redisUrl) {
+                body.redisUrl = redisUrl;
+                body.keyPrefix = String($('#node-config-input-keyPrefix').val() || '');
+                body.redisDown = $('#node-config-input-redisDown').val();
+                credentials.redisPassword = $('#node-config-input-redisPassword').val() || '';
+            }
             var $result = $('#pbx-config-test-result');
             var $button = $(this).prop('disabled', true);
             $result.removeClass('pbx-ok pbx-fail').text(t('pbx-config.test.running')).show();
@@ -277,7 +285,8 @@
             }).done(function (answer) {
                 var ok = !!(answer && answer.ok);
                 var text = (answer && answer.message) || '';
-                if (!ok && answer && answer.code) text = answer.code + ': ' + text;
+                // With a Redis part the message says each part's outcome itself.
+                if (!ok && answer && answer.code && !answer.redis) text = answer.code + ': ' + text;
                 $result.addClass(ok ? 'pbx-ok' : 'pbx-fail')
                     .text((ok ? t('pbx-config.test.ok') : t('pbx-config.test.failed')) + ' ' + text);
             }).fail(function (xhr) {

@@ -76,16 +76,43 @@ function writeUserDir(userDir, { port, flows, credentials }) {
   );
 }
 
-/** Starts Node-RED (from devDependencies) on `userDir`; its output inherited, or kept in `logs` when quiet. */
-function startNodeRed(userDir, { quiet = false } = {}) {
+/**
+ * Starts Node-RED (from devDependencies) on `userDir`; its output inherited, or kept in `logs` when
+ * quiet. `env`: more environment variables for it (e.g. for `env.get()` in a function node).
+ */
+function startNodeRed(userDir, { quiet = false, env } = {}) {
   const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', userDir, '-s', path.join(userDir, 'settings.js')], {
     stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   const logs = [];
   if (quiet)
     for (const stream of [nodeRed.stdout, nodeRed.stderr])
       stream.on('data', (c) => logs.push(...c.toString('utf8').split('\n').filter(Boolean)));
   return { nodeRed, logs };
+}
+
+/** Points each simulated provider's webhooks at its example config's path under `origin`, with the demo secret. */
+function pointWebhooks(sim, configs, origin) {
+  const providerIds = new Set(sim.providers.map((p) => p.id));
+  for (const config of configs) {
+    if (providerIds.has(config.provider)) sim.setWebhook(config.provider, `${origin}${config.webhookPath}/${DEMO_SECRET}`);
+  }
+}
+
+/**
+ * Keeps the debug sidebar lively: a scenario every `seconds` (0 = never), cycling through the
+ * providers and their scenarios. Returns the timer, for clearInterval.
+ */
+function playScenariosEvery(sim, seconds) {
+  if (!(seconds > 0)) return undefined;
+  let n = 0;
+  return setInterval(() => {
+    const p = sim.providers[n % sim.providers.length];
+    const names = p.scenarios();
+    void p.play(names[Math.floor(n / sim.providers.length) % names.length]).catch(() => undefined);
+    n++;
+  }, seconds * 1000);
 }
 
 async function startDemo({
@@ -105,23 +132,9 @@ async function startDemo({
     credentials: Object.fromEntries(configs.map((c) => [c.id, demoCredentials(c, DEFAULT_CREDENTIALS)])),
   });
 
-  const providerIds = new Set(sim.providers.map((p) => p.id));
-  for (const config of configs) {
-    if (providerIds.has(config.provider)) sim.setWebhook(config.provider, `http://127.0.0.1:${port}${config.webhookPath}/${DEMO_SECRET}`);
-  }
-
+  pointWebhooks(sim, configs, `http://127.0.0.1:${port}`);
   const { nodeRed, logs } = startNodeRed(userDir, { quiet });
-  let timer;
-  if (scenarioEverySeconds > 0) {
-    // Keep the debug sidebar lively: an inbound call every little while, cycling through scenarios.
-    let n = 0;
-    timer = setInterval(() => {
-      const p = sim.providers[n % sim.providers.length];
-      const names = p.scenarios();
-      void p.play(names[Math.floor(n / sim.providers.length) % names.length]).catch(() => undefined);
-      n++;
-    }, scenarioEverySeconds * 1000);
-  }
+  const timer = playScenariosEvery(sim, scenarioEverySeconds);
   if (!quiet) {
     console.log(`\n  PBX simulator:     ${sim.url}  (scenarios: POST ${sim.url}/_sim/scenario {"provider","name"})`);
     console.log(`  Node-RED editor:   http://127.0.0.1:${port}/admin/`);
@@ -136,7 +149,7 @@ async function startDemo({
   return { sim, nodeRed, stop, port, logs };
 }
 
-module.exports = { startDemo, buildFlows, writeUserDir, startNodeRed, demoCredentials, DEMO_SECRET };
+module.exports = { startDemo, buildFlows, writeUserDir, startNodeRed, demoCredentials, pointWebhooks, playScenariosEvery, DEMO_SECRET };
 
 if (require.main === module) {
   startDemo().then(

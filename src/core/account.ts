@@ -7,6 +7,7 @@ import { HttpClient, withActionDeadline } from './http';
 import { runOperation, WebhookPayloadError, type ProviderAdapter, type ProviderDefinition } from './provider';
 import { SharedCalls } from './shared-calls';
 import { sharedTokenCache } from './shared-tokens';
+import { MemoryStore } from './state/memory-store';
 import { Sealer } from './state/sealed';
 import type { StateStore } from './state/types';
 import type { AccountSettings, ActionResult, CallEvent, ExtensionState, Logger, NodeKind, Params, WebhookInput } from './types';
@@ -41,6 +42,8 @@ export interface Directory {
 export interface AccountMemory {
   duplicates: DuplicateFilter;
   tracker: CallTracker;
+  /** This process's own state store (see `stateStore`), once a node has used it. */
+  localStore?: MemoryStore;
 }
 
 export interface AccountOptions {
@@ -87,6 +90,8 @@ export class Account {
   private readonly shared?: SharedCalls;
   /** The shared store, in cluster mode; closed with the account. */
   readonly store?: StateStore;
+  /** Created when a node first asks for `stateStore` outside cluster mode; handed on with `memory`. */
+  private localStore?: MemoryStore;
   /** Deliveries accepted, duplicates dropped, payloads ignored: for status and tests. */
   readonly counters = { delivered: 0, duplicates: 0, ignored: 0, invalid: 0, events: 0, failed: 0, refused: 0, parked: 0 };
 
@@ -102,6 +107,7 @@ export class Account {
     this.warnFailure = rateLimited((m) => this.log.warn(m));
     this.duplicates = options.memory?.duplicates ?? new DuplicateFilter();
     this.tracker = options.memory?.tracker ?? new CallTracker(options.tracker);
+    this.localStore = options.memory?.localStore;
     this.http = new HttpClient({
       baseUrl: settings.baseUrl,
       timeout: settings.timeout,
@@ -112,21 +118,20 @@ export class Account {
     const cluster = options.cluster;
     if (cluster) {
       this.store = cluster.store;
-      const store = cluster.store;
-      // One line per change, not per failed command: what the yellow status shows, with the reason.
-      let down = false;
-      store.onHealth((up) => {
-        if (up && down) this.log.warn('Redis answers again: cluster state is shared again');
-        if (!up && !down) {
-          const mode = cluster.redisDown === 'reject' ? 'webhooks are answered 503' : "events are emitted from this instance's own state";
-          this.log.warn(`Redis down: ${store.lastError ?? 'no answer'}; ${mode}`);
-        }
-        down = !up;
-      });
       this.shared = new SharedCalls({
         store: cluster.store,
         redisDown: cluster.redisDown,
         local: { duplicates: this.duplicates, tracker: this.tracker },
+      });
+      const store = cluster.store;
+      const whileDown =
+        cluster.redisDown === 'reject' ? 'webhooks are answered 503' : "webhooks are handled with this instance's own state";
+      // The only place the reason (refused password, nothing listening, no answer) is told.
+      let toldDown = false;
+      store.onHealth((up) => {
+        if (up && toldDown) this.log.warn('Redis answers again; state is shared again');
+        if (!up) this.log.warn(`Redis down: ${store.lastError ?? 'unknown'}; ${whileDown}`);
+        toldDown = !up;
       });
     }
     const tokens = cluster
@@ -243,7 +248,16 @@ export class Account {
   }
 
   get memory(): AccountMemory {
-    return { duplicates: this.duplicates, tracker: this.tracker };
+    return { duplicates: this.duplicates, tracker: this.tracker, localStore: this.localStore };
+  }
+
+  /**
+   * Where nodes keep state that must outlive a redeploy (pbx-missed): in cluster mode the store
+   * every instance shares, else this process's own, kept with the account across redeploys of
+   * its config node (and handed on when its settings change, as `memory`).
+   */
+  get stateStore(): StateStore {
+    return this.store ?? (this.localStore ??= new MemoryStore({ configId: 'local' }));
   }
 
   /**

@@ -9,6 +9,14 @@ import type { CallEvent } from './types';
 
 /** Same window as the in-process duplicate filter (SPEC section 5: 10 minutes). */
 export const SHARED_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+/**
+ * Under `redisDown: reject`, a delivery's claim is pending until its events are in the shared
+ * state, then marked taken for the whole window. A claim left pending (its instance failed, or
+ * its outcome was unknown and it is being undone) ends after this: retries meanwhile get 503.
+ */
+export const SHARED_PENDING_CLAIM_MS = 60 * 1000;
+/** The value of a claim whose delivery was taken (a pending claim holds the claimer's token). */
+const TAKEN = 'taken';
 /** A call's shared state expires this long after its last event, as the in-process tracker's TTL. */
 export const SHARED_CALL_TTL_MS = 6 * 60 * 60 * 1000;
 /**
@@ -81,7 +89,12 @@ export class SharedCalls {
     const seenHere = this.options.local.duplicates.isDuplicate(fingerprint);
     let duplicate: boolean;
     try {
-      duplicate = !(await this.store.claim(seenKey, SHARED_DUPLICATE_WINDOW_MS, { undoIfUnsure: reject }));
+      duplicate = !(await this.store.claim(seenKey, reject ? SHARED_PENDING_CLAIM_MS : SHARED_DUPLICATE_WINDOW_MS, {
+        undoIfUnsure: reject,
+      }));
+      // Under reject, a claim still pending may be one whose instance answered 503 and undoes it
+      // (Redis took the claim after its deadline): 200 now could lose the delivery, 503 cannot.
+      if (duplicate && reject && (await this.store.get(seenKey)) !== TAKEN) return 'refused';
     } catch (err) {
       if (!isStoreError(err)) throw err;
       this.fallbacks++;
@@ -100,6 +113,15 @@ export class SharedCalls {
           return 'refused';
         }
         out.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (reject) {
+      try {
+        await this.store.set(seenKey, TAKEN, SHARED_DUPLICATE_WINDOW_MS);
+      } catch (err) {
+        if (!isStoreError(err)) throw err;
+        // Left pending, it expires and the PBX's retry is taken then.
+        return 'refused';
       }
     }
     return out;

@@ -16,11 +16,12 @@ import {
 } from '../core/webhook-router';
 import type { ProviderDefinition } from '../core/provider';
 import { clusterSettingsOf, type ClusterSettings } from '../core/cluster-settings';
-import { catalogOf, credentialNames } from '../core/registry';
+import { catalogOf, credentialNames, REDIS_PASSWORD } from '../core/registry';
 import { createStateStore } from '../core/state';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
 import { asPbxError, messageOf } from './as-pbx-error';
+import { checkDialogRedis, type PartResult } from './dialog-redis';
 import { t } from './i18n';
 import { migrateNode } from './migrate';
 import type { AdminRequest, AdminResponse, Node, NodeAPI, NodeDef } from './red';
@@ -259,13 +260,15 @@ async function answer(res: AdminResponse, redactor: Redactor, work: () => Promis
  * `rejectUnauthorized`, `credentials`. A credential sent as `__PWRD__` stands for the one stored
  * for node `id`; stored credentials are used only when that node is deployed with the same
  * provider and base URL, so a dialog cannot send them to another host. Every answer goes through
- * `redactor`, which knows both the stored and the typed credentials.
+ * `redactor`, which knows both the stored and the typed credentials. The Redis password is not
+ * the account's: Test connection checks it apart (see `checkDialogRedis`).
  */
 function dialogAccount(RED: NodeAPI, body: Record<string, unknown>): { redactor: Redactor; open(): Account } {
-  const typed = (body.credentials && typeof body.credentials === 'object' ? body.credentials : {}) as Record<string, unknown>;
+  const sent = (body.credentials && typeof body.credentials === 'object' ? body.credentials : {}) as Record<string, unknown>;
+  const typed = Object.fromEntries(Object.entries(sent).filter(([name]) => name !== REDIS_PASSWORD));
   const id = typeof body.id === 'string' ? body.id : '';
   const stored = id ? (RED.nodes.getCredentials(id) ?? {}) : {};
-  const redactor = new Redactor([...Object.values(stored), ...Object.values(typed).map(String)]);
+  const redactor = new Redactor([...Object.values(stored), ...Object.values(sent).map(String)]);
   const open = (): Account => {
     const deployed = id ? (RED.nodes.getNode(id) as PbxConfigNode | null) : null;
     const baseUrl = String(body.baseUrl ?? '').trim();
@@ -294,17 +297,61 @@ function dialogAccount(RED: NodeAPI, body: Record<string, unknown>): { redactor:
   return { redactor, open };
 }
 
-/** Test connection from the editor, with the dialog's values. */
+/**
+ * Test connection from the editor, with the dialog's values. With a Redis URL it checks Redis too,
+ * at the same time, and answers both parts in one message (`...; Redis: ...`) plus `redis`.
+ */
 async function testConnection(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
-  const dialog = dialogAccount(RED, req.body ?? {});
-  await answer(res, dialog.redactor, async () => {
+  const body = req.body ?? {};
+  const dialog = dialogAccount(RED, body);
+  const provider = async (): Promise<string> => {
     const account = dialog.open();
     try {
-      return { message: await account.testConnection() };
+      return await account.testConnection();
     } finally {
       account.close();
     }
+  };
+  if (!String(body.redisUrl ?? '').trim()) {
+    await answer(res, dialog.redactor, async () => ({ message: await provider() }));
+    return;
+  }
+  const [pbx, redis] = await Promise.all([
+    provider().then(
+      (message): PartResult => ({ ok: true, message }),
+      (err: unknown): PartResult => {
+        const e = asPbxError(err);
+        return { ok: false, code: e.code, message: `${e.code}: ${e.message}` };
+      },
+    ),
+    dialogRedis(RED, body),
+  ]);
+  const failed = !pbx.ok ? pbx : !redis.ok ? redis : undefined;
+  res.json({
+    ok: !failed,
+    ...(failed ? { code: failed.code } : {}),
+    message: dialog.redactor.redact(`${pbx.message}; Redis: ${redis.message}`),
+    redis: { ...redis, message: dialog.redactor.redact(redis.message) },
   });
+}
+
+/** The Redis part of Test connection, with the deployed node's Redis URL and stored password (see `dialogAccount`). */
+function dialogRedis(RED: NodeAPI, body: Record<string, unknown>): Promise<PartResult> {
+  const id = typeof body.id === 'string' ? body.id : '';
+  const node = id ? (RED.nodes.getNode(id) as PbxConfigNode | null) : null;
+  const deployed = node?.type === 'pbx-config' ? node : null;
+  const sent = (body.credentials && typeof body.credentials === 'object' ? body.credentials : {}) as Record<string, unknown>;
+  return checkDialogRedis(
+    RED,
+    body,
+    ownProperty(sent, REDIS_PASSWORD),
+    {
+      node: deployed,
+      redisUrl: deployed?.cluster?.redisUrl,
+      storedPassword: deployed ? ownProperty(RED.nodes.getCredentials(id) ?? {}, REDIS_PASSWORD) : undefined,
+    },
+    STORED,
+  );
 }
 
 function directoryKindOf(RED: NodeAPI, value: unknown): DirectoryKind {

@@ -37,8 +37,9 @@ export default function register(RED: NodeAPI): void {
     });
     watch.start();
     node.on('close', (_removed, done) => {
-      watch.stop();
-      done();
+      // In cluster mode the lease is released first (within the store's deadline): another
+      // instance then takes over at its next poll.
+      void watch.stop().then(() => done());
     });
     return true;
   });

@@ -44,16 +44,23 @@ type StoredStates = Array<[string, ExtensionStateName]>;
  * With `shared` (cluster mode, SPEC section 8), only the instance holding the lease polls; it
  * compares with the states stored by whoever polled last and stores the new ones under its
  * fencing number, so a holder that was paused and lost the lease cannot report. The lease lasts
- * two intervals and is renewed before each poll: another instance takes over within three.
- * Should the store fail, the instance polls on its own, as a single instance does.
+ * two intervals and is renewed before each poll (and while one is under way): another instance
+ * takes over within three.
+ * Should the store fail, the instance polls on its own, as a single instance does, comparing with
+ * its own last poll (an instance that stood by has none: its first poll on its own is a baseline).
  */
 export class PresenceWatch {
+  /** The states this instance saw last; in cluster mode only while it polls (leader or on its own). */
   private last: Map<string, ExtensionStateName> | null = null;
+  /** Cluster mode: this instance polled on its own (store failing) since it last stored the states. */
+  private aheadOfStore = false;
   private timer?: NodeJS.Timeout;
   private failures = 0;
   private stopped = false;
   /** The fencing number of the lease this instance holds, in cluster mode. */
   private fence?: number;
+  /** Renews the lease while a poll is under way. */
+  private leaseKeeper?: NodeJS.Timeout;
 
   constructor(private readonly options: PresenceWatchOptions) {}
 
@@ -61,25 +68,29 @@ export class PresenceWatch {
     this.schedule(0);
   }
 
-  stop(): void {
+  /** Ends it; in cluster mode resolves once the lease is released (never rejects). */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    const { shared } = this.options;
-    if (shared && this.fence !== undefined) {
-      // Lets another instance take over at once, not when the lease runs out.
-      shared.store.releaseLease(this.leaseName(shared), shared.owner, this.fence).catch(() => undefined);
-      this.fence = undefined;
-    }
+    this.stopKeepingLease();
+    await this.release();
   }
 
   /** Polls once now (when this instance is the one to poll); resolves when its reports are done. */
   async tick(): Promise<void> {
-    if (!(await this.leads())) {
-      if (this.stopped) return;
-      this.options.onPoll({ ok: true, standby: true });
-      this.schedule(this.options.intervalMs);
-      return;
+    if (this.stopped) return;
+    const leads = await this.leads();
+    if (this.stopped) return;
+    if (!leads) return this.standBy();
+    this.keepLease();
+    try {
+      await this.pollAndReport();
+    } finally {
+      this.stopKeepingLease();
     }
+  }
+
+  private async pollAndReport(): Promise<void> {
     let states: ExtensionState[];
     try {
       states = await this.options.poll();
@@ -95,9 +106,50 @@ export class PresenceWatch {
     this.failures = 0;
     const next = new Map(states.map((s) => [s.extension, s.state]));
     const changes = await this.changesTo(next);
-    if (this.stopped) return;
+    if (changes === null) return this.stopped ? undefined : this.standBy();
+    // Reported even when stopped meanwhile: they are stored now, so no other instance will.
     for (const change of changes) this.options.onChange(change);
+    if (this.stopped) return;
     this.options.onPoll({ ok: true, count: next.size });
+    this.schedule(this.options.intervalMs);
+  }
+
+  /**
+   * While this instance polls and stores, its lease is renewed every half interval, so a poll
+   * slower than the lease (a slow PBX, retries) does not let another instance poll as well. A
+   * paused process renews nothing: its lease runs out and the fence stops its late write.
+   */
+  private keepLease(): void {
+    const { shared } = this.options;
+    const fence = this.fence;
+    if (!shared || fence === undefined) return;
+    const name = this.leaseName(shared);
+    this.stopKeepingLease();
+    const timer = setInterval(() => {
+      shared.store.renewLease(name, shared.owner, fence, this.leaseMs()).then(
+        (held) => {
+          if (!held) clearInterval(timer);
+        },
+        () => undefined,
+      );
+    }, this.options.intervalMs / 2);
+    this.leaseKeeper = timer;
+  }
+
+  private stopKeepingLease(): void {
+    clearInterval(this.leaseKeeper);
+    this.leaseKeeper = undefined;
+  }
+
+  private leaseMs(): number {
+    return 2 * this.options.intervalMs;
+  }
+
+  /** Another instance polls: what this one saw last goes out of date. */
+  private standBy(): void {
+    this.last = null;
+    this.aheadOfStore = false;
+    this.options.onPoll({ ok: true, standby: true });
     this.schedule(this.options.intervalMs);
   }
 
@@ -106,11 +158,13 @@ export class PresenceWatch {
     const { shared } = this.options;
     if (!shared) return true;
     const name = this.leaseName(shared);
-    const ttl = 2 * this.options.intervalMs;
+    const ttl = this.leaseMs();
     try {
       if (this.fence !== undefined && (await shared.store.renewLease(name, shared.owner, this.fence, ttl))) return true;
       const lease = await shared.store.acquireLease(name, shared.owner, ttl);
       this.fence = lease?.fence;
+      // Stopped while acquiring: stop() found no lease to release.
+      if (this.stopped) await this.release();
       return lease !== null;
     } catch (err) {
       if (!isStoreError(err)) throw err;
@@ -119,35 +173,54 @@ export class PresenceWatch {
     }
   }
 
-  /** What changed since the states seen last: by whichever instance polled last, in cluster mode. */
-  private async changesTo(next: Map<string, ExtensionStateName>): Promise<PresenceChange[]> {
+  /**
+   * What changed since the states seen last: by whichever instance polled last, in cluster mode;
+   * null when this instance lost the lease before it could store them (another one polls now).
+   */
+  private async changesTo(next: Map<string, ExtensionStateName>): Promise<PresenceChange[] | null> {
     const { shared } = this.options;
     const fence = this.fence;
     if (shared && fence !== undefined) {
+      // After polling on its own, this instance reported from its own last poll: it goes on from
+      // there, not from the states stored before (those changes are reported already).
+      const own = this.aheadOfStore ? this.last : null;
       let changes: PresenceChange[] = [];
       try {
         await shared.store.update<StoredStates>(
           `watch:${shared.name}:states`,
           Math.max(60 * 60 * 1000, 10 * this.options.intervalMs),
           (stored) => {
-            changes = Array.isArray(stored) ? changesBetween(new Map(stored), next) : [];
+            // Nothing stored (first poll, or a Redis that restarted empty): from this instance's own last poll, if any.
+            const before = own ?? (Array.isArray(stored) ? new Map(stored) : this.last);
+            changes = before ? changesBetween(before, next) : [];
             return [...next];
           },
           { fence: { lease: this.leaseName(shared), fence } },
         );
         this.last = next;
+        this.aheadOfStore = false;
         return changes;
       } catch (err) {
         if (isStoreError(err, 'lease_lost')) {
           this.fence = undefined;
-          return [];
+          return null;
         }
         if (!isStoreError(err)) throw err;
       }
     }
     const changes = this.last ? changesBetween(this.last, next) : [];
     this.last = next;
+    if (shared) this.aheadOfStore = true;
     return changes;
+  }
+
+  /** Lets another instance take over at once, not when the lease runs out. */
+  private async release(): Promise<void> {
+    const { shared } = this.options;
+    const fence = this.fence;
+    if (!shared || fence === undefined) return;
+    this.fence = undefined;
+    await shared.store.releaseLease(this.leaseName(shared), shared.owner, fence).catch(() => undefined);
   }
 
   private leaseName(shared: SharedWatchOptions): string {

@@ -21,7 +21,7 @@ class Collector {
         } catch {
           body = text;
         }
-        this.messages.push({ path: req.url, body, text });
+        this.messages.push({ ...this.tagOf(req), path: req.url, body, text });
         this.check();
       });
     });
@@ -30,17 +30,31 @@ class Collector {
     return this;
   }
 
-  /** Resolves with the messages on `path` once `count` of them (matching `filter`) arrived. */
+  /** What a subclass records of each request besides path and body (e.g. which instance sent it). */
+  tagOf() {
+    return {};
+  }
+
+  /** Resolves with what `picked` gives for `path` once `count` messages (matching `filter`) arrived. */
   waitFor(path, count, { timeoutMs = 10000, filter = () => true } = {}) {
     return new Promise((resolve, reject) => {
       const waiter = { path, count, filter, resolve };
       waiter.timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`collector: ${this.on(path, filter).length} of ${count} messages on ${path}`));
+        reject(new Error(`${this.name}: ${this.picked(path, filter).length} of ${count} messages on ${path}`));
       }, timeoutMs);
       this.waiters.push(waiter);
       this.check();
     });
+  }
+
+  get name() {
+    return 'collector';
+  }
+
+  /** What `waitFor` resolves with: the bodies. */
+  picked(path, filter) {
+    return this.on(path, filter);
   }
 
   on(path, filter = () => true) {
@@ -53,7 +67,7 @@ class Collector {
 
   check() {
     for (const w of [...this.waiters]) {
-      const got = this.on(w.path, w.filter);
+      const got = this.picked(w.path, w.filter);
       if (got.length >= w.count) {
         clearTimeout(w.timer);
         this.waiters = this.waiters.filter((x) => x !== w);
@@ -63,6 +77,7 @@ class Collector {
   }
 
   close() {
+    this.server.closeAllConnections();
     return new Promise((r) => this.server.close(r));
   }
 }

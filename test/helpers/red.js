@@ -1,5 +1,5 @@
 'use strict';
-// node-red-node-test-helper set up once for all node tests, with the package's five node files
+// node-red-node-test-helper set up once for all node tests, with the package's node files
 // and the package's own message catalogs (nodes/locales), looked up as Node-RED looks them up.
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
@@ -72,6 +72,7 @@ const NODES = [
   require('../../nodes/pbx-call.js'),
   require('../../nodes/pbx-status.js'),
   require('../../nodes/pbx-queue.js'),
+  require('../../nodes/pbx-missed.js'),
 ].map(withCatalogs);
 
 /** Loads a flow with every package node available; resolves once it runs. */

@@ -7,8 +7,8 @@
 // whose value is `${PBX_REPLICA_INDEX}`. Node-RED replaces a property that is exactly `${NAME}`
 // with that environment variable when it creates the node, and each process has its own value
 // (set by a preload file), so the deployed flows stay identical on every instance.
+const { Collector } = require('./collector');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { NodeRedProcess, prepareUserDir } = require('./node-red-process');
@@ -49,34 +49,14 @@ function tagCollectorRequests(flows, collectorUrl) {
 }
 
 /** The loopback sink the flows post to: every message with the index of the instance that sent it. */
-class ReplicaCollector {
-  constructor() {
-    this.messages = [];
-    this.waiters = [];
+class ReplicaCollector extends Collector {
+  get name() {
+    return 'replica collector';
   }
 
-  async start() {
-    this.server = http.createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        res.end('ok');
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = text;
-        }
-        const tag = req.headers[REPLICA_HEADER];
-        const instance = /^\d+$/.test(tag ?? '') ? Number(tag) : null;
-        this.messages.push({ instance, path: req.url, body, text });
-        this.check();
-      });
-    });
-    await new Promise((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${this.server.address().port}`;
-    return this;
+  tagOf(req) {
+    const tag = req.headers[REPLICA_HEADER];
+    return { instance: /^\d+$/.test(tag ?? '') ? Number(tag) : null };
   }
 
   /** `{ instance, path, body, text }` of each message on `path` (all paths when omitted) whose body matches `filter`. */
@@ -84,37 +64,9 @@ class ReplicaCollector {
     return this.messages.filter((m) => (p === undefined || m.path === p) && filter(m.body));
   }
 
-  /** Resolves with the messages on `path` once `count` of them (matching `filter`) arrived. */
-  waitFor(p, count, { timeoutMs = 10000, filter = () => true } = {}) {
-    return new Promise((resolve, reject) => {
-      const waiter = { path: p, count, filter, resolve };
-      waiter.timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`replica collector: ${this.collected(p, filter).length} of ${count} messages on ${p}`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-      this.check();
-    });
-  }
-
-  clear() {
-    this.messages = [];
-  }
-
-  check() {
-    for (const w of [...this.waiters]) {
-      const got = this.collected(w.path, w.filter);
-      if (got.length >= w.count) {
-        clearTimeout(w.timer);
-        this.waiters = this.waiters.filter((x) => x !== w);
-        w.resolve(got);
-      }
-    }
-  }
-
-  close() {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(r));
+  /** `waitFor` resolves with whole messages: which instance sent each one. */
+  picked(p, filter) {
+    return this.collected(p, filter);
   }
 }
 

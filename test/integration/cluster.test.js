@@ -297,7 +297,7 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
         said.join('\n'),
       );
       assert.ok(
-        said.some((l) => /cluster 3cx-webapi.*emitted from this instance's own state/.test(l)),
+        said.some((l) => /cluster 3cx-webapi.*handled with this instance's own state/.test(l)),
         said.join('\n'),
       );
     } finally {

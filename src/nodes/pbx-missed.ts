@@ -1,0 +1,177 @@
+import { PbxError } from '../core/errors';
+import { ownProperty } from '../core/lookup';
+import { changeOf, keepDaysOf, MissedCallBook, type ResolvedMissedCall } from '../core/missed-calls';
+import { parsePhoneNumber } from '../core/phone-number';
+import { rateLimited } from '../core/rate-limit';
+import { isStoreError } from '../core/state';
+import { messageOf } from './as-pbx-error';
+import { t } from './i18n';
+import { migrateNode } from './migrate';
+import { configStatus, healthAwareStatus } from './node-status';
+import type { PbxConfigNode } from './pbx-config';
+import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './red';
+
+/** How often open entries are checked for expiry (they are on every input too). */
+export const EXPIRY_CHECK_MS = 60_000;
+/** Changes waiting for the store; past it an event is dropped with a warning (the store is too slow). */
+export const MAX_PENDING_CHANGES = 1000;
+/** How long a closing node waits for its queued changes. */
+const CLOSE_WAIT_MS = 5000;
+/** The longest topic quoted back in an error. */
+const MAX_QUOTED = 40;
+
+export default function register(RED: NodeAPI): void {
+  function PbxMissed(this: Node, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
+    const node = this;
+    const def = migrateNode(RED, node, saved);
+    const config = RED.nodes.getNode(String(def.pbx ?? '')) as PbxConfigNode | null;
+    const account = config?.account;
+    const status = healthAwareStatus(RED, node, account);
+
+    if (!account) {
+      status.set(configStatus(RED, config));
+      node.on('input', (_msg, _send, done) => done(new PbxError('invalid_input', config?.configError ?? t(RED, 'errors.no-config'))));
+      node.on('close', (_removed, done) => {
+        status.close();
+        done();
+      });
+      return;
+    }
+
+    const book = new MissedCallBook({ store: account.stateStore, owner: node.id, keepDays: keepDaysOf(def.keepDays) });
+    const warnFailure = rateLimited((m) => node.warn(m));
+    let queue: Promise<void> = Promise.resolve();
+    let pending = 0;
+
+    const showCount = (): void =>
+      status.set({ fill: 'green', shape: 'dot', text: t(RED, 'missed.status.open', { count: book.openCount }) });
+    const resolvedMsg = (payload: ResolvedMissedCall): NodeMessage => ({ topic: 'resolved', payload });
+
+    /** Runs `work` after every change queued before it, so outputs keep the order of events and inputs. */
+    function enqueue(work: () => Promise<void>): boolean {
+      if (pending >= MAX_PENDING_CHANGES) return false;
+      pending++;
+      queue = queue
+        .then(work)
+        .catch((err: unknown) => warnFailure(t(RED, 'missed.warn.failed', { reason: messageOf(err) })))
+        .finally(() => pending--);
+      return true;
+    }
+
+    async function sendExpired(send: SendFn): Promise<void> {
+      for (const resolved of await book.expire()) send([null, resolvedMsg(resolved)]);
+    }
+
+    const unsubscribe = account.subscribe((event) => {
+      const change = changeOf(event);
+      if (!change) return;
+      const queued = enqueue(async () => {
+        if (change.kind === 'missed') {
+          const result = await book.recordMissed(change);
+          if (result) node.send([{ topic: 'missed', payload: result.entry }, result.evicted ? resolvedMsg(result.evicted) : null]);
+        } else {
+          const resolved = await book.resolve(change.number, change.by, { callId: change.callId, extension: change.extension });
+          if (resolved) node.send([null, resolvedMsg(resolved)]);
+        }
+        showCount();
+      });
+      if (!queued) warnFailure(t(RED, 'missed.warn.overloaded'));
+    });
+
+    const timer = setInterval(() => {
+      enqueue(async () => {
+        await sendExpired((msgs) => node.send(msgs));
+        showCount();
+      });
+    }, EXPIRY_CHECK_MS);
+    timer.unref?.();
+
+    // The count at start: entries kept across a redeploy, or those other instances hold.
+    enqueue(async () => {
+      await book.list();
+      showCount();
+    });
+
+    node.on('input', (msg, send, done) => {
+      /** Fails the input as action nodes do: the details on msg.pbx.error too (SPEC section 4). */
+      const fail = (err: PbxError): void => {
+        msg.pbx = { provider: account.definition.id, error: err.toJSON() };
+        done(err);
+      };
+      let work: () => Promise<void>;
+      try {
+        work = inputWork(msg, send, done, fail);
+      } catch (err) {
+        return fail(err instanceof PbxError ? err : new PbxError('invalid_input', messageOf(err)));
+      }
+      if (!enqueue(work)) fail(new PbxError('unreachable', t(RED, 'missed.errors.overloaded')));
+    });
+
+    /** The work of one input message; throws a PbxError `invalid_input` for a message it cannot take. */
+    function inputWork(msg: NodeMessage, send: SendFn, done: DoneFn, fail: (err: PbxError) => void): () => Promise<void> {
+      const topic = ownProperty(msg, 'topic');
+      const settle = (work: () => Promise<void>) => async (): Promise<void> => {
+        try {
+          await sendExpired(send);
+          await work();
+          showCount();
+          done();
+        } catch (err) {
+          fail(storeFailure(err));
+        }
+      };
+      if (topic === 'list') {
+        return settle(async () => {
+          msg.payload = await book.list();
+          send([msg, null]);
+        });
+      }
+      if (topic === 'resolve') {
+        const caller = ownProperty(msg.payload, 'caller');
+        const number = parsePhoneNumber(caller);
+        if (!number) throw new PbxError('invalid_input', t(RED, 'missed.errors.caller'));
+        return settle(async () => {
+          const resolved = await book.resolve(number, 'manual');
+          if (!resolved) return;
+          msg.topic = 'resolved';
+          msg.payload = resolved;
+          send([null, msg]);
+        });
+      }
+      throw new PbxError('invalid_input', t(RED, 'missed.errors.topic', { topic: quoted(topic) }));
+    }
+
+    function storeFailure(err: unknown): PbxError {
+      if (err instanceof PbxError) return err;
+      const reason = messageOf(err);
+      return new PbxError(isStoreError(err) ? 'unreachable' : 'provider_error', t(RED, 'missed.errors.store', { reason }));
+    }
+
+    node.on('close', (removed, done) => {
+      clearInterval(timer);
+      unsubscribe();
+      status.close();
+      // A removed node's entries go with it; a redeployed node's stay for its successor.
+      if (removed) enqueue(() => book.clear());
+      // Changes under way finish first (each store command has its own deadline), within a bound.
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(guard);
+        done();
+      };
+      const guard = setTimeout(finish, CLOSE_WAIT_MS);
+      void queue.finally(finish);
+    });
+  }
+  RED.nodes.registerType('pbx-missed', PbxMissed);
+}
+
+/** A topic as an error quotes it: a string (cut), else its type. */
+function quoted(value: unknown): string {
+  if (value === undefined) return '(none)';
+  if (typeof value !== 'string') return value === null ? 'null' : typeof value;
+  return JSON.stringify(value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}…` : value);
+}
