@@ -118,6 +118,13 @@ export class CallTracker {
     return state.summary.route;
   }
 
+  /** A copy of call `callId`'s summary so far; undefined for a call not tracked. */
+  summaryOf(callId: string): CallSummary | undefined {
+    const state = this.calls.get(callId);
+    if (!state || this.now() - state.touchedAt > this.ttlMs) return undefined;
+    return structuredClone(state.summary);
+  }
+
   clear(): void {
     this.calls.clear();
   }

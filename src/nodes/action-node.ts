@@ -1,13 +1,14 @@
 import { isPbxError, PbxError } from '../core/errors';
 import { ownProperty } from '../core/lookup';
 import { NODE_PARAMS } from '../core/provider';
-import type { NodeKind, ParamName, Params } from '../core/types';
+import type { ActionResult, NodeKind, ParamName, Params } from '../core/types';
 import { asPbxError, messageOf } from './as-pbx-error';
 import { t } from './i18n';
 import { migrateNode } from './migrate';
 import { configStatus, errorStatus, healthAwareStatus, type HealthAwareStatus } from './node-status';
+import type { Account } from '../core/account';
 import type { PbxConfigNode } from './pbx-config';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from './red';
 
 export interface ActionNode extends Node {
   pbx?: PbxConfigNode;
@@ -98,8 +99,37 @@ function checkedText(what: string, text: string): string {
  */
 export type AlternateMode = (node: Node, def: NodeDef, pbx: PbxConfigNode | undefined, status: HealthAwareStatus) => boolean;
 
+/**
+ * A node option that holds an operation's result back until more is known (pbx-call `wait`):
+ * `begin` runs before the request, so nothing the request causes can be missed.
+ */
+export interface ResultHold {
+  /** A held result for this input, or undefined to answer as soon as the request does. */
+  begin(account: Account, operation: string, params: Params): HeldResult | undefined;
+  /** The node closes: every held result ends at once (its message is dropped). */
+  close(): void;
+}
+
+export interface HeldResult {
+  /** Shown while the result is held. */
+  readonly waitingStatus: NodeStatus;
+  /**
+   * The request succeeded with `payload`: resolves with the fields to add to msg.payload and the
+   * status to show, or undefined when the node closed meanwhile.
+   */
+  settle(payload: unknown): Promise<{ fields: Record<string, unknown>; status: NodeStatus } | undefined>;
+  /** The request failed: nothing is held any more. */
+  cancel(): void;
+}
+
 /** Registers one of the three action node types; they differ only in their operation table. */
-export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, alternate?: AlternateMode): void {
+export function registerActionNode(
+  RED: NodeAPI,
+  type: string,
+  kind: NodeKind,
+  alternate?: AlternateMode,
+  holdOf?: (node: Node, def: NodeDef) => ResultHold | undefined,
+): void {
   function ActionNodeCtor(this: ActionNode, saved: NodeDef): void {
     RED.nodes.createNode(this, saved);
     const node = this;
@@ -108,7 +138,9 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
     const opProperty = operationProperty(kind);
     const configured = String(def[opProperty] ?? '');
     const status = healthAwareStatus(RED, node, node.pbx?.account);
+    const hold = holdOf?.(node, def);
     node.on('close', (_removed, done) => {
+      hold?.close();
       status.close();
       done();
     });
@@ -121,8 +153,8 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
 
     node.on('input', (msg, send, done) => {
       void handle(msg).then(
-        () => {
-          send(msg);
+        (sent) => {
+          if (sent) send(msg);
           done();
         },
         (err: unknown) => {
@@ -135,7 +167,8 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
       );
     });
 
-    async function handle(msg: NodeMessage): Promise<void> {
+    /** Resolves false when the message is dropped (the node closed while its result was held). */
+    async function handle(msg: NodeMessage): Promise<boolean> {
       const requested = ownProperty(msg, opProperty);
       const operation = configured || (typeof requested === 'string' ? checkedText(opProperty, requested) : '');
       const account = node.pbx?.account;
@@ -155,11 +188,27 @@ export function registerActionNode(RED: NodeAPI, type: string, kind: NodeKind, a
         throw err;
       }
       status.set({ fill: 'blue', shape: 'dot', text: operation });
-      const result = await account.run(kind, operation, params);
+      const held = hold?.begin(account, operation, params);
+      let result: ActionResult;
+      try {
+        result = await account.run(kind, operation, params);
+      } catch (err) {
+        held?.cancel();
+        throw err;
+      }
       msg.payload = result.payload;
       msg.raw = result.raw;
       msg.pbx = { provider: account.definition.id, operation };
-      status.set({ fill: 'green', shape: 'dot', text: `${operation} ok` });
+      if (!held) {
+        status.set({ fill: 'green', shape: 'dot', text: `${operation} ok` });
+        return true;
+      }
+      status.set(held.waitingStatus);
+      const settled = await held.settle(result.payload);
+      if (!settled) return false;
+      msg.payload = { ...(result.payload as Record<string, unknown>), ...settled.fields };
+      status.set(settled.status);
+      return true;
     }
   }
   RED.nodes.registerType(type, ActionNodeCtor);

@@ -1,4 +1,5 @@
 import { lookupTable, ownProperty } from '../core/lookup';
+import { placedCallOutcome } from './call-outcomes';
 import { CREOMATE_EVENT, GET_SCHEME_EVENT, THREE_CX_SCENARIOS, type ThreeCxStep } from './3cx-scenarios';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
@@ -482,9 +483,11 @@ export class ThreeCxSimulator implements ProviderSimulator {
     this.calls.set(call.callID, call);
     const ctx = this.ctx(call, 'outbound');
     await this.emit({ Event: 'dialing', User: ext, leg: 0 }, ctx);
-    // A destination ending in 0000 never answers: the documented "outgoing unsuccessful" flow.
-    if (destination.endsWith('0000')) {
-      call.timer = setTimeout(() => void this.endCall(call), this.stepMs * 2);
+    // The documented "outgoing unsuccessful" flow: no answer (after ringing a while), or busy (at once);
+    // the add-on's Finishtype has no busy, both end Missed.
+    const outcome = placedCallOutcome(destination);
+    if (outcome !== 'answered') {
+      call.timer = setTimeout(() => void this.endCall(call), outcome === 'busy' ? 0 : this.stepMs * 2);
       return;
     }
     call.timer = setTimeout(() => void this.answerCall(call, true), this.stepMs);

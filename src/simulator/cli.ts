@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator, THREE_CX_EDITIONS, type ThreeCxEdition } from './index';
+import { BUSY_SUFFIX, NO_ANSWER_SUFFIX } from './call-outcomes';
 import type { CloudCallCenterModes } from './cloud-callcenter';
 import type { Simulator } from './server';
 import { VOIPNOW_EVENT_SENDERS, VoipNowSimulator, type VoipNowEventSender } from './voipnow';
@@ -160,6 +161,10 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     '                              cloud-callcenter MakeCall / DoubleCall answer without the call uuid, as',
     '                              documented (calls are then matched by their customuuid / reference)',
     '  -h, --help                  this text',
+    '',
+    'Calls placed through the API (makecall, doublecall) end as the destination number chooses:',
+    `  ending in ${NO_ANSWER_SUFFIX}: nobody answers; ending in ${BUSY_SUFFIX}: busy (VoipNow hangs up BUSY, the`,
+    '  others, whose webhooks have no busy signal, as unanswered); any other number answers.',
     '',
     'Providers: the base URL for the pbx-config node and the credentials the simulator accepts',
     ...providers,

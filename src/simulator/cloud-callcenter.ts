@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { lookupTable, ownProperty } from '../core/lookup';
 import { CALL_CENTER_SCENARIOS, type CallCenterScenario, type CallCenterStep } from './cloud-callcenter-scenarios';
+import { placedCallOutcome } from './call-outcomes';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { WebhookSender } from './webhook-sender';
@@ -442,19 +443,27 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     return call;
   }
 
-  /** MakeCall: ring → answer → (talk) → hangup → CDR; a destination ending in 0000 never answers. */
+  /**
+   * MakeCall: ring → answer → (talk) → hangup → CDR. The destination's number chooses how it ends
+   * (call-outcomes.ts): no answer ends after ringing, busy at once; the callbacks have no busy signal.
+   */
   private async runApiCall(call: LiveCall, doubleCall: boolean): Promise<void> {
     await this.sendStatus(call, 'ring', call.ext, false);
+    const outcome = placedCallOutcome(call.callee);
+    // A double call's first side answers, then the destination (b side) rings: busy or unanswered there.
+    if (outcome === 'busy' && !doubleCall) return this.endCall(call);
     await sleep(this.stepMs);
     if (!this.calls.has(call.uuid)) return;
-    if (call.callee.endsWith('0000')) return this.endCall(call);
+    if (outcome === 'no-answer' && !doubleCall) return this.endCall(call);
     if (doubleCall) {
       await this.sendStatus(call, 'answer', call.ext, false);
       await sleep(this.stepMs);
       if (!this.calls.has(call.uuid)) return;
       await this.sendStatus(call, 'ring', call.ext, true);
+      if (outcome === 'busy') return this.endCall(call);
       await sleep(this.stepMs);
       if (!this.calls.has(call.uuid)) return;
+      if (outcome === 'no-answer') return this.endCall(call);
     }
     call.state = 'answer';
     call.answeredAt = Date.now();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ownProperty } from '../core/lookup';
+import { placedCallOutcome } from './call-outcomes';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { VOIPNOW_SCENARIOS, type VoipNowCallStatus, type VoipNowEventType } from './voipnow-scenarios';
@@ -560,8 +561,13 @@ export class VoipNowSimulator implements ProviderSimulator {
   /** The extension dials out (or calls another extension): Dial-Out, Answer outgoing, Hangup. */
   private async playMakecall(call: SimCall): Promise<void> {
     await this.emit('dial-out', 'CALLING', this.partyOf(call), 'OUT');
-    // A destination ending in 0000 never answers: the call ends unanswered.
-    if (call.destination.endsWith('0000')) {
+    // No answer: the call ends unanswered after ringing a while; busy: at once, its hangup says BUSY.
+    const outcome = placedCallOutcome(call.destination);
+    if (outcome === 'busy') {
+      call.timer = unref(setTimeout(() => void this.endCall(call, 'BUSY'), 0));
+      return;
+    }
+    if (outcome === 'no-answer') {
       call.timer = unref(setTimeout(() => void this.endCall(call), this.stepMs * 2));
       return;
     }
@@ -619,10 +625,11 @@ export class VoipNowSimulator implements ProviderSimulator {
     call.timer = unref(setTimeout(() => void this.endCall(call), this.talkMs));
   }
 
-  private async endCall(call: SimCall): Promise<void> {
+  /** Hangs the call up; `status` is the CallStatus of an unanswered call (default UNKNOWN). */
+  private async endCall(call: SimCall, status: VoipNowCallStatus = 'UNKNOWN'): Promise<void> {
     if (!this.calls.delete(call.id)) return;
     clearTimeout(call.timer);
-    await this.emit('hangup', call.answered ? 'ANSWER' : 'UNKNOWN', this.partyOf(call), flowOf(call), { duration: talkSecondsOf(call) });
+    await this.emit('hangup', call.answered ? 'ANSWER' : status, this.partyOf(call), flowOf(call), { duration: talkSecondsOf(call) });
   }
 
   /** Call Event parameters of a live call, from its owning extension's side. */

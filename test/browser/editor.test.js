@@ -24,7 +24,7 @@ const EXAMPLES = fs
 /** What each dialog must contain besides the config node select. */
 const DIALOG_FIELDS = {
   'pbx-event': ['#node-input-pbx-event-ringing', '#node-input-extensionMatch', '#node-input-direction', '#node-input-outputs'],
-  'pbx-call': ['#node-input-operation', '#node-input-extension', '#node-input-destination'],
+  'pbx-call': ['#node-input-operation', '#node-input-extension', '#node-input-destination', '#node-input-wait'],
   'pbx-status': ['#node-input-query', '#node-input-watch', '#node-input-extension'],
   'pbx-queue': ['#node-input-operation', '#node-input-extension', '#node-input-queue'],
 };
@@ -564,7 +564,15 @@ describe('editor in Chromium', function () {
       assert.ok(option && !option[2] && !/not supported/.test(option[1]), op);
     }
     await shot('pbx-call-unsupported-operation', '#red-ui-editor-stack .red-ui-tray:last-child');
+    // Wait is offered for makecall (and doublecall), not for the other operations.
+    await page.locator('#node-input-operation').selectOption('makecall');
+    assert.equal(await page.locator('#node-input-wait').isVisible(), true, 'wait shown for makecall');
+    await page.locator('#node-input-wait').fill('45');
+    await page.locator('#node-input-operation').selectOption('drop');
+    assert.equal(await page.locator('#node-input-wait').isVisible(), false, 'wait hidden for drop');
+    await page.locator('#node-input-operation').selectOption('makecall');
     await confirmTray();
+    assert.equal(await page.evaluate((id) => Number(RED.nodes.node(id).wait), callId), 45);
     assert.equal(await page.evaluate((id) => RED.nodes.node(id).pbx, callId), configId);
   });
 
