@@ -1,4 +1,5 @@
-import { CallTracker, type CallTrackerOptions } from './call-tracker';
+import type { ClosableCalls } from './call-closer';
+import { CallTracker, type CallTrackerOptions, type SyntheticClose } from './call-tracker';
 import type { RedisDownMode } from './cluster-settings';
 import { DuplicateFilter } from './duplicate-filter';
 import { PbxError, Redactor } from './errors';
@@ -68,7 +69,7 @@ export type ClusterHealthListener = (up: boolean) => void;
  * The runtime of one pbx-config node, provider-neutral: its adapter and HTTP client, the
  * webhook pipeline (duplicates → adapter.normalizeWebhook → call tracker → subscribers).
  */
-export class Account {
+export class Account implements ClosableCalls {
   readonly definition: ProviderDefinition;
   readonly redactor: Redactor;
   readonly tracker: CallTracker;
@@ -360,7 +361,42 @@ export class Account {
   }
 
   private dropEnded(): void {
-    this.log.debug('hangup of a call that already ended dropped');
+    this.log.debug('hangup of a call that already ended (or was closed without its hangup) dropped');
+  }
+
+  /** Open calls with no event for `idleMs`, at most `max` (see CallCloser). */
+  async idleCalls(idleMs: number, max: number): Promise<string[]> {
+    return this.tracker.idleCalls(idleMs, max);
+  }
+
+  /** Open calls, at most `max` (see CallCloser). */
+  async openCalls(max: number): Promise<string[]> {
+    return this.tracker.openCalls(max);
+  }
+
+  /**
+   * Closes open call `callId` with a synthetic hangup (SPEC section 9), emitted to the
+   * subscribers as any event; false when the call is not open (any more).
+   */
+  async closeCall(callId: string, reason: SyntheticClose): Promise<boolean> {
+    const event = this.tracker.close(callId, reason, this.definition.id);
+    if (!event) return false;
+    // Nothing was received from the PBX: there is no raw payload.
+    this.emitOrPark(event, null);
+    return true;
+  }
+
+  /** Whether open calls can be compared with the PBX's: `active-calls` with ids the events share. */
+  get canReconcile(): boolean {
+    return this.definition.activeCallIds !== undefined && this.supports('status', 'active-calls');
+  }
+
+  /** The calls the PBX lists as active, as event `callId`s; undefined when it cannot tell (see `canReconcile`). */
+  async activeCallIds(): Promise<Set<string> | undefined> {
+    const idsOf = this.definition.activeCallIds;
+    if (!idsOf || !this.canReconcile) return undefined;
+    const result = await this.run('status', 'active-calls', {});
+    return new Set(idsOf(result.payload));
   }
 
   private dropDuplicate(): void {

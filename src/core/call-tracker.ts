@@ -39,7 +39,15 @@ export interface CallState {
   touchedAt: number;
   /** The final hangup was seen: outcome and end are fixed, ringing / answered change nothing. */
   ended: boolean;
+  /**
+   * Set when this package closed the call with a synthetic hangup (SPEC section 9): a real hangup
+   * arriving later is not emitted again.
+   */
+  closedBy?: SyntheticClose;
 }
+
+/** Why a call was closed without its hangup: no event for `staleAfter`, or the PBX no longer lists it. */
+export type SyntheticClose = 'stale' | 'reconciled';
 
 /**
  * Builds the CallSummary of SPEC section 4 from the events of each call. Memory is bounded:
@@ -59,6 +67,8 @@ export interface CallState {
 export class CallTracker {
   /** Weighted by each call's estimated bytes. */
   private readonly calls = new LruMap<string, CallState>();
+  /** Ids of the tracked calls not ended, so a sweep for stale calls costs O(open calls). */
+  private readonly open = new Set<string>();
   private readonly maxCalls: number;
   readonly maxBytes: number;
   private readonly ttlMs: number;
@@ -92,8 +102,7 @@ export class CallTracker {
     state ??= newCallState(event, t);
     state.touchedAt = t;
     const out = applyCallEvent(state, event);
-    this.calls.set(event.callId, state, bytesOf(state));
-    this.evict(t, event.callId);
+    this.store(state, t);
     return out;
   }
 
@@ -104,8 +113,53 @@ export class CallTracker {
   remember(state: CallState): void {
     const t = this.now();
     state.touchedAt = t;
-    this.calls.set(state.summary.callId, state, bytesOf(state));
-    this.evict(t, state.summary.callId);
+    this.store(state, t);
+  }
+
+  /**
+   * Ids of open calls (not ended) with no event for `idleMs`, at most `max`: what a sweep for
+   * stale calls closes. Costs O(open calls).
+   */
+  idleCalls(idleMs: number, max: number): string[] {
+    const t = this.now();
+    const out: string[] = [];
+    for (const id of this.open) {
+      if (out.length >= max) break;
+      const state = this.calls.get(id);
+      if (state && t - state.touchedAt >= idleMs) out.push(id);
+    }
+    return out;
+  }
+
+  /** Ids of the open calls (not ended), at most `max`. */
+  openCalls(max: number): string[] {
+    return [...this.open].slice(0, max);
+  }
+
+  /** How many tracked calls have not ended. */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Closes open call `callId` with a synthetic hangup (see `closeCallState`) and returns it;
+   * undefined when the call is not tracked or has ended meanwhile.
+   */
+  close(callId: string, reason: SyntheticClose, provider: CallEvent['provider']): CallEvent | undefined {
+    const state = this.calls.get(callId);
+    if (!state || state.ended) return undefined;
+    const t = this.now();
+    const event = closeCallState(state, reason, provider, new Date(t).toISOString());
+    this.store(state, t);
+    return event;
+  }
+
+  private store(state: CallState, t: number): void {
+    const id = state.summary.callId;
+    this.calls.set(id, state, bytesOf(state));
+    if (state.ended) this.open.delete(id);
+    else this.open.add(id);
+    this.evict(t, id);
   }
 
   /**
@@ -127,6 +181,7 @@ export class CallTracker {
 
   clear(): void {
     this.calls.clear();
+    this.open.clear();
   }
 
   /** Forgets the least recently active calls while over a bound; never `current`, the newest. */
@@ -135,6 +190,7 @@ export class CallTracker {
       const over = this.calls.size > this.maxCalls || this.calls.totalWeight > this.maxBytes;
       if (!over && t - oldest.value.touchedAt <= this.ttlMs) break;
       this.calls.delete(oldest.key);
+      this.open.delete(oldest.key);
     }
   }
 }
@@ -174,6 +230,8 @@ export function reduceCall(
  */
 export function applyCallEvent(state: CallState, input: CallEvent): CallEvent | undefined {
   if (input.unlessEnded && input.event === 'hangup' && state.ended) return undefined;
+  // The call was closed by this package: its real hangup, arriving late, is not emitted again.
+  if (input.event === 'hangup' && state.closedBy) return undefined;
   const s = state.summary;
   let event = complete(input, state);
   const at = event.timestamp;
@@ -224,6 +282,35 @@ export function applyCallEvent(state: CallState, input: CallEvent): CallEvent | 
   if (legTransferred && out.transfer === undefined && state.lastTransfer) out.transfer = state.lastTransfer;
   if (out.event === 'hangup' || out.event === 'recording') out.call = structuredClone(s);
   return out;
+}
+
+/**
+ * Closes open `state` in place with a synthetic hangup at `at` (SPEC section 9): the call ends
+ * with what it had (answered stays answered, else `unknown`), and the returned event carries
+ * `outcome: "unknown"`, `providerEvent` = `reason`, `synthetic: true` and the summary.
+ */
+export function closeCallState(state: CallState, reason: SyntheticClose, provider: CallEvent['provider'], at: string): CallEvent {
+  const s = state.summary;
+  s.endedAt = at;
+  if (!s.answeredAt) s.outcome = 'unknown';
+  state.ended = true;
+  state.closedBy = reason;
+  const event: CallEvent = {
+    event: 'hangup',
+    provider,
+    providerEvent: reason,
+    callId: s.callId,
+    direction: state.direction,
+    outcome: 'unknown',
+    timestamp: at,
+    synthetic: true,
+  };
+  // The extension the call was last at, as a real hangup would name it (for the extension filter).
+  const last = [...s.route].reverse().find((h) => h.extension !== undefined && (!s.answeredBy || h.extension === s.answeredBy));
+  if (last?.extension !== undefined) event.extension = last.extension;
+  if (last?.extensionType !== undefined) event.extensionType = last.extensionType;
+  event.call = structuredClone(s);
+  return event;
 }
 
 /** Fills what a provider leaves out of later events from what the call's earlier events said. */

@@ -85,6 +85,11 @@ export interface ProviderDefinition {
   create(context: ProviderContext): ProviderAdapter;
   /** Turns one webhook delivery into zero or more events. Stateless; throws WebhookPayloadError on garbage. */
   normalizeWebhook(input: WebhookInput): CallEvent[];
+  /**
+   * The `active-calls` result's calls as the events' `callId`s, for reconciling open calls (SPEC
+   * section 9). Absent where the list's ids are not the events' ids: such a provider is not reconciled.
+   */
+  activeCallIds?(payload: unknown): string[];
 }
 
 /** A delivery that parsed but is not a payload this provider could have sent (→ warning). */

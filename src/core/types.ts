@@ -37,6 +37,8 @@ export interface CallEvent {
   /** Your own id for the call, given to `makecall` as `reference`, where the provider echoes it. */
   reference?: string;
   timestamp: string;
+  /** A hangup closed by this package, not sent by the PBX (SPEC section 9: stale or reconciled calls). */
+  synthetic?: true;
   call?: CallSummary;
   /**
    * Adapter hint, never emitted: this hangup ended a leg that was handed on by a transfer whose

@@ -18,6 +18,7 @@ import type { ProviderDefinition } from '../core/provider';
 import { clusterSettingsOf, type ClusterSettings } from '../core/cluster-settings';
 import { catalogOf, credentialNames, REDIS_PASSWORD } from '../core/registry';
 import { createStateStore } from '../core/state';
+import { CallCloser, DEFAULT_STALE_AFTER_SECONDS } from '../core/call-closer';
 import { flowGate } from './flow-gate';
 import { PROVIDERS, providerOf } from '../providers';
 import { asPbxError, messageOf } from './as-pbx-error';
@@ -38,6 +39,8 @@ export interface PbxConfigNode extends Node {
   cluster?: ClusterSettings;
   /** False where Node-RED serves no HTTP node routes (`httpNodeRoot: false`): no call events can arrive. */
   receivesWebhooks?: boolean;
+  /** Closes stale and reconciled calls of `account` (SPEC section 9). */
+  closer?: CallCloser;
 }
 
 /** Why a pbx-config cannot start: the nodes that use it show it (translated) as their status. */
@@ -93,6 +96,8 @@ export default function register(RED: NodeAPI): void {
         onRejected: (status, reason, remote) => rejections(`${t(RED, 'warn.webhook-rejected')} ${status} (${reason}) from ${remote}`),
         log: { debug: (m) => node.debug(m), warn: (m) => node.warn(m) },
       });
+      node.closer = closerOf(def, node.account, { debug: (m) => node.debug(m), warn: (m) => node.warn(m) });
+      node.closer?.start();
     } catch (err) {
       node.configFault = err instanceof WebhookPathConflictError ? 'path-in-use' : fault;
       node.configError = redactor.redact(messageOf(err));
@@ -101,6 +106,8 @@ export default function register(RED: NodeAPI): void {
 
     node.on('close', (removed, done) => {
       // A redeploy keeps the account for this node's successor (same id); a removal ends it.
+      node.closer?.stop();
+      node.closer = undefined;
       keeper.detach(node.id, removed === true);
       node.account = undefined;
       done();
@@ -193,6 +200,29 @@ function nodeRedParsesWebhookBodies(RED: NodeAPI): boolean {
 
 function rootOf(setting: unknown): string {
   return typeof setting === 'string' ? normalizePath(setting) : '/';
+}
+
+/**
+ * The config's stale / reconciled call closing (SPEC section 9): `staleAfter` seconds (default
+ * 14400, 0 = never), `reconcile` (default on). `reconcileEvery` (seconds, default 60) is not in
+ * the dialog: it exists for tests. Undefined in cluster mode, where the replicas would each close the calls.
+ */
+function closerOf(def: NodeDef, account: Account, log: { debug(m: string): void; warn(m: string): void }): CallCloser | undefined {
+  if (account.isShared) return undefined;
+  const every = secondsOf(def.reconcileEvery);
+  return new CallCloser(account, {
+    staleAfterSeconds: secondsOf(def.staleAfter) ?? DEFAULT_STALE_AFTER_SECONDS,
+    reconcile: def.reconcile !== false && def.reconcile !== 'false',
+    reconcileEveryMs: every ? every * 1000 : undefined,
+    log,
+  });
+}
+
+/** A non-negative number of seconds (a number or numeric text); undefined when absent or not one. */
+function secondsOf(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 /** The shared store of a config in cluster mode (a Redis URL is set); undefined for a single instance. */

@@ -128,6 +128,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
     did: 'the DID the call came in on (default none)',
     scheme: 'post (JSON, default) or get (query string; k2m edition only)',
     edition: 'k2m (default) or creomate: whose add-on sends the webhooks',
+    dropHangup: 'true: the call-end webhook (Finishtype) is lost (never sent), for stale calls',
   };
 
   placesCall(req: SimRequest): boolean {
@@ -364,7 +365,9 @@ export class ThreeCxSimulator implements ProviderSimulator {
       direction: scenario.direction,
       edition,
     };
+    const dropHangup = options.dropHangup === true || options.dropHangup === 'true';
     for (const step of scenario.steps) {
+      if (dropHangup && step.Finishtype !== undefined) continue;
       await this.emit(step, call);
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }

@@ -91,6 +91,8 @@ interface CallParty {
 }
 
 const USER = '@me';
+/** Lost hangups the simulator keeps for a late delivery; more are dropped for good. */
+const MAX_LOST_HANGUPS = 1000;
 const PREFIX = '0003*';
 /** 45 extensions, so a listing with the default page size of 20 takes three pages. */
 const EXTENSION_NUMBERS = Array.from({ length: 45 }, (_, i) => `${PREFIX}${201 + i}`);
@@ -140,6 +142,8 @@ export class VoipNowSimulator implements ProviderSimulator {
   private extensions = new Map<string, SimExtension>();
   private agents = new Map<string, Map<string, number>>();
   private calls = new Map<string, SimCall>();
+  private losingHangups = false;
+  private readonly lostHangups: Array<() => Promise<void>> = [];
   private seq = 1;
   private readonly stepMs: number;
   private readonly talkMs: number;
@@ -163,6 +167,8 @@ export class VoipNowSimulator implements ProviderSimulator {
   reset(): void {
     for (const c of this.calls.values()) clearTimeout(c.timer);
     this.calls.clear();
+    this.losingHangups = false;
+    this.lostHangups.length = 0;
     this.tokens.clear();
     this.tokenRequests = 0;
     this.issuedTokens.length = 0;
@@ -198,6 +204,7 @@ export class VoipNowSimulator implements ProviderSimulator {
     sender: 'url (type in ?event=, default) or payload (type in EventType, Duration on hangup)',
     duration: 'the Duration (seconds) a payload sender puts on the hangup (default 0)',
     extensionHost: 'a host to write extensions with (0003*210@<host>)',
+    dropHangup: 'true: the Hangup Call Event is lost (never sent), for reconciliation and stale calls',
   };
 
   placesCall(req: SimRequest): boolean {
@@ -499,9 +506,11 @@ export class VoipNowSimulator implements ProviderSimulator {
       extensionHost: options.extensionHost === undefined ? undefined : String(options.extensionHost),
     };
     const sender = send.sender ?? this.eventSender;
+    const dropHangup = options.dropHangup === true || options.dropHangup === 'true';
     for (const s of scenario.steps) {
       // A routing request goes to the Call Events URL only where the sender names it as such.
       if (s.type === 'call-interactive' && sender !== 'payload') continue;
+      if (s.type === 'hangup' && dropHangup) continue;
       await this.emit(s.type, s.status, party, s.flow, send);
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }
@@ -625,11 +634,39 @@ export class VoipNowSimulator implements ProviderSimulator {
     call.timer = unref(setTimeout(() => void this.endCall(call), this.talkMs));
   }
 
+  /**
+   * From now on (`true`) the Hangup Call Events of live calls that end are lost: kept here, not
+   * sent, until `sendLostHangups` sends them late. The call is gone from the PhoneCalls list all the same.
+   */
+  loseHangups(lose: boolean): void {
+    this.losingHangups = lose;
+  }
+
+  /** Sends the hangups lost so far, late, in the order the calls ended; resolves once each was answered. */
+  async sendLostHangups(): Promise<void> {
+    const lost = this.lostHangups.splice(0);
+    for (const send of lost) await send();
+  }
+
+  /** Ends live call `callId` (placed by makecall) now, as if a party hung up; false when there is none. */
+  async hangUp(callId: string): Promise<boolean> {
+    const call = this.calls.get(callId);
+    if (!call) return false;
+    await this.endCall(call);
+    return true;
+  }
+
   /** Hangs the call up; `status` is the CallStatus of an unanswered call (default UNKNOWN). */
   private async endCall(call: SimCall, status: VoipNowCallStatus = 'UNKNOWN'): Promise<void> {
     if (!this.calls.delete(call.id)) return;
     clearTimeout(call.timer);
-    await this.emit('hangup', call.answered ? 'ANSWER' : status, this.partyOf(call), flowOf(call), { duration: talkSecondsOf(call) });
+    const party = this.partyOf(call);
+    const send = () => this.emit('hangup', call.answered ? 'ANSWER' : status, party, flowOf(call), { duration: talkSecondsOf(call) });
+    if (this.losingHangups) {
+      if (this.lostHangups.length < MAX_LOST_HANGUPS) this.lostHangups.push(async () => void (await send()));
+      return;
+    }
+    await send();
   }
 
   /** Call Event parameters of a live call, from its owning extension's side. */

@@ -1,4 +1,5 @@
 import type { ProviderDefinition } from '../../core/provider';
+import type { ActiveCall } from './calls';
 import { OPERATIONS, VoipNowAdapter } from './operations';
 import { CALL_EVENT_TYPES, normalizeVoipNowWebhook, type CallEventType } from './webhook';
 
@@ -29,4 +30,6 @@ export const voipNow: ProviderDefinition = {
   operations: OPERATIONS,
   create: (context) => new VoipNowAdapter(context),
   normalizeWebhook: normalizeVoipNowWebhook,
+  // A PhoneCall's `id` is the `CallID` its Call Events carry (as makecall's `wait` matches them too).
+  activeCallIds: (payload) => (Array.isArray(payload) ? (payload as ActiveCall[]).map((c) => c.callId).filter(Boolean) : []),
 };
