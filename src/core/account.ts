@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ClosableCalls } from './call-closer';
 import { CallTracker, type CallTrackerOptions, type SyntheticClose } from './call-tracker';
 import type { RedisDownMode } from './cluster-settings';
@@ -7,6 +8,7 @@ import { rateLimited } from './rate-limit';
 import { HttpClient, withActionDeadline } from './http';
 import { runOperation, WebhookPayloadError, type ProviderAdapter, type ProviderDefinition } from './provider';
 import { SharedCalls } from './shared-calls';
+import { isStoreError } from './state/errors';
 import { sharedTokenCache } from './shared-tokens';
 import { MemoryStore } from './state/memory-store';
 import { Sealer } from './state/sealed';
@@ -59,6 +61,9 @@ export interface AccountOptions {
   cluster?: { store: StateStore; redisDown: RedisDownMode; namespace: string };
 }
 
+/** The lease of the instance that closes stale and reconciled calls, in cluster mode. */
+const CLOSER_LEASE = 'call-closer';
+
 /** Events of shared deliveries that finished while the flows restarted, kept for the new nodes. */
 export const MAX_PARKED_EVENTS = 500;
 
@@ -93,6 +98,8 @@ export class Account implements ClosableCalls {
   readonly store?: StateStore;
   /** Created when a node first asks for `stateStore` outside cluster mode; handed on with `memory`. */
   private localStore?: MemoryStore;
+  /** This account's owner name for leases (one per process and config). */
+  private readonly instanceId = randomUUID();
   /** Deliveries accepted, duplicates dropped, payloads ignored: for status and tests. */
   readonly counters = { delivered: 0, duplicates: 0, ignored: 0, invalid: 0, events: 0, failed: 0, refused: 0, parked: 0 };
 
@@ -364,22 +371,43 @@ export class Account implements ClosableCalls {
     this.log.debug('hangup of a call that already ended (or was closed without its hangup) dropped');
   }
 
-  /** Open calls with no event for `idleMs`, at most `max` (see CallCloser). */
+  /**
+   * Open calls with no event for `idleMs`, at most `max` (see CallCloser): this process's
+   * tracker, or in cluster mode the shared index of open calls.
+   */
   async idleCalls(idleMs: number, max: number): Promise<string[]> {
-    return this.tracker.idleCalls(idleMs, max);
+    return this.shared ? this.shared.idleCalls(idleMs, max) : this.tracker.idleCalls(idleMs, max);
   }
 
   /** Open calls, at most `max` (see CallCloser). */
   async openCalls(max: number): Promise<string[]> {
-    return this.tracker.openCalls(max);
+    return this.shared ? this.shared.openCalls(max) : this.tracker.openCalls(max);
+  }
+
+  /**
+   * Whether this instance closes calls now: always for a single instance; in cluster mode while
+   * it holds the lease (taken or renewed here for `ttlMs`), so one instance of the cluster does.
+   */
+  async holdsCloserLease(ttlMs: number): Promise<boolean> {
+    if (!this.store) return true;
+    try {
+      return (await this.store.acquireLease(CLOSER_LEASE, this.instanceId, ttlMs)) !== null;
+    } catch (err) {
+      if (isStoreError(err)) return false;
+      throw err;
+    }
   }
 
   /**
    * Closes open call `callId` with a synthetic hangup (SPEC section 9), emitted to the
-   * subscribers as any event; false when the call is not open (any more).
+   * subscribers as any event; false when the call is not open (any more) or had an event after
+   * `quietSince` (ms). In cluster mode the close is one atomic change of the shared state, so
+   * exactly one instance emits it.
    */
-  async closeCall(callId: string, reason: SyntheticClose): Promise<boolean> {
-    const event = this.tracker.close(callId, reason, this.definition.id);
+  async closeCall(callId: string, reason: SyntheticClose, quietSince: number): Promise<boolean> {
+    const event = this.shared
+      ? await this.shared.close(callId, reason, this.definition.id, quietSince)
+      : this.tracker.close(callId, reason, this.definition.id, quietSince);
     if (!event) return false;
     // Nothing was received from the PBX: there is no raw payload.
     this.emitOrPark(event, null);

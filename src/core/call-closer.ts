@@ -1,4 +1,5 @@
 import type { SyntheticClose } from './call-tracker';
+import { rateLimited } from './rate-limit';
 import type { Logger } from './types';
 
 /** SPEC section 9 defaults: a call with no event for 4 hours is closed as stale. */
@@ -21,8 +22,13 @@ export interface ClosableCalls {
   idleCalls(idleMs: number, max: number): Promise<string[]>;
   /** Open calls, at most `max`. */
   openCalls(max: number): Promise<string[]>;
-  /** Closes the call with a synthetic hangup emitted once; false when it had ended (or changed) meanwhile. */
-  closeCall(callId: string, reason: SyntheticClose): Promise<boolean>;
+  /**
+   * Closes the call with a synthetic hangup emitted once; false when it had ended meanwhile or
+   * had an event after `quietSince` (ms): a real event racing the close wins.
+   */
+  closeCall(callId: string, reason: SyntheticClose, quietSince: number): Promise<boolean>;
+  /** Whether this instance closes calls now (in cluster mode: holds the lease, taken or renewed for `ttlMs`). */
+  holdsCloserLease(ttlMs: number): Promise<boolean>;
   /**
    * Ids of the calls the PBX lists as active, in the events' `callId` terms; undefined when the
    * provider has no such list or its ids cannot be matched with the events' (no reconciling).
@@ -62,6 +68,8 @@ export class CallCloser {
   private sweeping = false;
   private checking = false;
   private stopped = false;
+  /** A failing sweep or check (the store down, say) is told, but not once a period. */
+  private readonly warn: (message: string) => void;
   /** Checks and closes done, for status and tests. */
   readonly counters = { sweeps: 0, checks: 0, stale: 0, reconciled: 0, failedChecks: 0 };
 
@@ -69,11 +77,25 @@ export class CallCloser {
     this.calls = calls;
     this.options = options;
     this.now = options.now ?? Date.now;
+    this.warn = rateLimited((m) => options.log.warn(m));
     this.graceMs = Math.min(RECONCILE_GRACE_MS, this.reconcileEveryMs / 2);
   }
 
   private get reconcileEveryMs(): number {
     return this.options.reconcileEveryMs ?? RECONCILE_EVERY_MS;
+  }
+
+  /**
+   * The closer lease (cluster mode) lasts three of the longest period, so another instance takes
+   * over within that when this one stops.
+   */
+  private get leaseMs(): number {
+    const sweepMs = this.staleAfterMs > 0 ? this.sweepEveryMs : 0;
+    return 3 * Math.max(sweepMs, this.reconciles ? this.reconcileEveryMs : 0, MIN_SWEEP_MS);
+  }
+
+  private get sweepEveryMs(): number {
+    return Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, this.staleAfterMs / 4));
   }
 
   get staleAfterMs(): number {
@@ -88,8 +110,7 @@ export class CallCloser {
   /** Starts the timers (none when neither staleness nor reconciling applies). */
   start(): void {
     if (this.staleAfterMs > 0) {
-      const every = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, this.staleAfterMs / 4));
-      this.timers.push(setInterval(() => void this.sweep(), every).unref());
+      this.timers.push(setInterval(() => void this.sweep(), this.sweepEveryMs).unref());
     }
     if (this.reconciles) this.timers.push(setInterval(() => void this.check(), this.reconcileEveryMs).unref());
   }
@@ -106,17 +127,18 @@ export class CallCloser {
     this.sweeping = true;
     let closed = 0;
     try {
+      if (!(await this.calls.holdsCloserLease(this.leaseMs))) return 0;
       this.counters.sweeps++;
       for (const id of await this.calls.idleCalls(this.staleAfterMs, MAX_CLOSES_PER_SWEEP)) {
         if (this.stopped) break;
-        if (await this.calls.closeCall(id, 'stale')) {
+        if (await this.calls.closeCall(id, 'stale', this.now() - this.staleAfterMs)) {
           closed++;
           this.counters.stale++;
           this.log(`call ${id} closed as stale: no event for ${this.options.staleAfterSeconds} s`);
         }
       }
     } catch (err) {
-      this.options.log.warn(`stale call sweep failed: ${describe(err)}`);
+      this.warn(`stale call sweep failed: ${describe(err)}`);
     } finally {
       this.sweeping = false;
     }
@@ -133,10 +155,13 @@ export class CallCloser {
     this.checking = true;
     let closed = 0;
     try {
+      if (!(await this.calls.holdsCloserLease(this.leaseMs))) return 0;
       const open = await this.calls.openCalls(MAX_RECONCILED_CALLS);
       this.forgetAllBut(new Set(open));
       if (open.length === 0) return 0;
       this.counters.checks++;
+      // A call with an event after this is alive, whatever the list says.
+      const askedAt = this.now();
       let active: Set<string> | undefined;
       try {
         active = await this.calls.activeCallIds();
@@ -158,14 +183,14 @@ export class CallCloser {
         this.missingSince.set(id, since);
         if (t - since < this.graceMs || closed >= MAX_CLOSES_PER_SWEEP || this.stopped) continue;
         this.forget(id);
-        if (await this.calls.closeCall(id, 'reconciled')) {
+        if (await this.calls.closeCall(id, 'reconciled', askedAt)) {
           closed++;
           this.counters.reconciled++;
           this.log(`call ${id} closed: the PBX no longer lists it`);
         }
       }
     } catch (err) {
-      this.options.log.warn(`call reconciliation failed: ${describe(err)}`);
+      this.warn(`call reconciliation failed: ${describe(err)}`);
     } finally {
       this.checking = false;
     }

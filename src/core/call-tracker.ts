@@ -143,11 +143,11 @@ export class CallTracker {
 
   /**
    * Closes open call `callId` with a synthetic hangup (see `closeCallState`) and returns it;
-   * undefined when the call is not tracked or has ended meanwhile.
+   * undefined when the call is not tracked, has ended, or had an event after `quietSince` (ms).
    */
-  close(callId: string, reason: SyntheticClose, provider: CallEvent['provider']): CallEvent | undefined {
+  close(callId: string, reason: SyntheticClose, provider: CallEvent['provider'], quietSince: number): CallEvent | undefined {
     const state = this.calls.get(callId);
-    if (!state || state.ended) return undefined;
+    if (!state || state.ended || state.touchedAt > quietSince) return undefined;
     const t = this.now();
     const event = closeCallState(state, reason, provider, new Date(t).toISOString());
     this.store(state, t);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { reduceCall, type CallState, type CallTracker } from './call-tracker';
+import { closeCallState, reduceCall, type CallState, type CallTracker, type SyntheticClose } from './call-tracker';
 import type { RedisDownMode } from './cluster-settings';
 import type { DuplicateFilter } from './duplicate-filter';
 import { limitEvent } from './event-limits';
@@ -26,6 +26,11 @@ export const SHARED_CALL_TTL_MS = 6 * 60 * 60 * 1000;
  */
 export const MAX_WAITING_DELIVERIES = 5000;
 
+/** The shared index of open calls (score: when the call opened, or last looked at), for closing stale calls. */
+const OPEN_CALLS = 'open-calls';
+/** Open calls the shared index holds at most; past it the longest-indexed are dropped from it. */
+export const MAX_INDEXED_OPEN_CALLS = 50_000;
+
 export interface SharedCallsOptions {
   store: StateStore;
   redisDown: RedisDownMode;
@@ -51,6 +56,8 @@ export class SharedCalls {
   private waiting = 0;
   /** Deliveries done with the instance's own state because the store failed them. */
   fallbacks = 0;
+  /** Changes of the open-calls index that failed (see `indexOpenCall`). */
+  indexFailures = 0;
 
   constructor(private readonly options: SharedCallsOptions) {
     this.store = options.store;
@@ -148,8 +155,10 @@ export class SharedCalls {
     const event = limitEvent(input);
     let out: CallEvent | undefined;
     let state: CallState | undefined;
+    let wasOpen = false;
     try {
       state = await this.store.update<CallState>(`call:${event.callId}`, SHARED_CALL_TTL_MS, (current) => {
+        wasOpen = current !== undefined && !current.ended;
         const next = reduceCall(current, event, this.now());
         out = next.event;
         return next.state;
@@ -161,7 +170,66 @@ export class SharedCalls {
     }
     if (!state) throw new Error('the shared store wrote no call state');
     this.options.local.tracker.remember(state);
+    await this.indexOpenCall(state, wasOpen);
     return out;
+  }
+
+  /**
+   * Keeps the shared index of open calls: a call is added when it opens and removed when it
+   * ends. A failure is only counted: the index is a hint that the sweep checks against each
+   * call's state, and an entry left behind is removed by the sweep.
+   */
+  private async indexOpenCall(state: CallState, wasOpen: boolean): Promise<void> {
+    const id = state.summary.callId;
+    try {
+      if (!state.ended && !wasOpen) await this.store.indexSet(OPEN_CALLS, id, state.touchedAt, SHARED_CALL_TTL_MS, MAX_INDEXED_OPEN_CALLS);
+      else if (state.ended && wasOpen) await this.store.indexRemove(OPEN_CALLS, id);
+    } catch (err) {
+      if (!isStoreError(err)) throw err;
+      this.indexFailures++;
+    }
+  }
+
+  /** Open calls in the shared index, at most `max` (some may have ended: `close` tells). */
+  async openCalls(max: number): Promise<string[]> {
+    return this.store.indexRange(OPEN_CALLS, Infinity, max);
+  }
+
+  /**
+   * Open calls with no event for `idleMs`, at most `max`, from the shared index: each is checked
+   * against its state; one that ended or expired leaves the index, one still active gets its
+   * last event time as its score (so the oldest entries are the candidates next time).
+   */
+  async idleCalls(idleMs: number, max: number): Promise<string[]> {
+    const t = this.now();
+    const out: string[] = [];
+    for (const id of await this.store.indexRange(OPEN_CALLS, t - idleMs, max)) {
+      const state = await this.store.get<CallState>(`call:${id}`);
+      if (!state || state.ended) await this.store.indexRemove(OPEN_CALLS, id);
+      else if (t - state.touchedAt >= idleMs) out.push(id);
+      else await this.store.indexSet(OPEN_CALLS, id, state.touchedAt, SHARED_CALL_TTL_MS, MAX_INDEXED_OPEN_CALLS);
+    }
+    return out;
+  }
+
+  /**
+   * Closes call `callId` in the shared state with a synthetic hangup, atomically: only while it
+   * is open and had no event after `quietSince` (ms), so a real event that races the close wins
+   * and the close is written, and returned for emitting, by one instance only. Undefined when
+   * the call ended, changed or is gone.
+   */
+  async close(callId: string, reason: SyntheticClose, provider: CallEvent['provider'], quietSince: number): Promise<CallEvent | undefined> {
+    let event: CallEvent | undefined;
+    const state = await this.store.update<CallState>(`call:${callId}`, SHARED_CALL_TTL_MS, (current) => {
+      event = undefined;
+      if (!current || current.ended || current.touchedAt > quietSince) return current;
+      const next = structuredClone(current);
+      event = closeCallState(next, reason, provider, new Date(this.now()).toISOString());
+      return next;
+    });
+    if (!state || state.ended) await this.store.indexRemove(OPEN_CALLS, callId).catch(() => undefined);
+    if (state) this.options.local.tracker.remember(state);
+    return event;
   }
 }
 

@@ -97,7 +97,7 @@ export default function register(RED: NodeAPI): void {
         log: { debug: (m) => node.debug(m), warn: (m) => node.warn(m) },
       });
       node.closer = closerOf(def, node.account, { debug: (m) => node.debug(m), warn: (m) => node.warn(m) });
-      node.closer?.start();
+      node.closer.start();
     } catch (err) {
       node.configFault = err instanceof WebhookPathConflictError ? 'path-in-use' : fault;
       node.configError = redactor.redact(messageOf(err));
@@ -205,10 +205,9 @@ function rootOf(setting: unknown): string {
 /**
  * The config's stale / reconciled call closing (SPEC section 9): `staleAfter` seconds (default
  * 14400, 0 = never), `reconcile` (default on). `reconcileEvery` (seconds, default 60) is not in
- * the dialog: it exists for tests. Undefined in cluster mode, where the replicas would each close the calls.
+ * the dialog: it exists for tests. In cluster mode the instance holding the closer lease closes.
  */
-function closerOf(def: NodeDef, account: Account, log: { debug(m: string): void; warn(m: string): void }): CallCloser | undefined {
-  if (account.isShared) return undefined;
+function closerOf(def: NodeDef, account: Account, log: { debug(m: string): void; warn(m: string): void }): CallCloser {
   const every = secondsOf(def.reconcileEvery);
   return new CallCloser(account, {
     staleAfterSeconds: secondsOf(def.staleAfter) ?? DEFAULT_STALE_AFTER_SECONDS,

@@ -127,6 +127,37 @@ export class MemoryStore implements StateStore {
     return fenceOfLease(this.read(this.internalKey('lease', name))) === fence;
   }
 
+  // An index is kept as its JSON text `[[member, score], ...]` like any value: O(members) a change.
+  async indexSet(key: string, member: string, score: number, ttlMs: number, max: number): Promise<void> {
+    const k = this.valueKey(key);
+    const members = this.readIndex(k).filter(([m]) => m !== member);
+    members.push([member, score]);
+    members.sort((a, b) => a[1] - b[1]);
+    this.write(k, JSON.stringify(members.slice(Math.max(0, members.length - Math.max(1, max)))), ttlOf(ttlMs));
+  }
+
+  async indexRemove(key: string, member: string): Promise<void> {
+    const k = this.valueKey(key);
+    const entry = this.entries.get(k);
+    const members = this.readIndex(k);
+    const kept = members.filter(([m]) => m !== member);
+    if (entry && kept.length !== members.length) this.write(k, JSON.stringify(kept), Math.max(1, entry.expiresAt - this.now()));
+  }
+
+  async indexRange(key: string, maxScore: number, limit: number): Promise<string[]> {
+    return this.readIndex(this.valueKey(key))
+      .filter(([, score]) => score <= maxScore)
+      .slice(0, Math.max(0, limit))
+      .map(([m]) => m);
+  }
+
+  private readIndex(k: string): Array<[string, number]> {
+    const text = this.read(k);
+    if (text === undefined) return [];
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? (parsed as Array<[string, number]>) : [];
+  }
+
   async withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>, options: LockOptions): Promise<LockResult<T>> {
     const lockKey = this.internalKey('lock', name);
     const ttl = ttlOf(ttlMs);

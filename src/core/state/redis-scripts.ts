@@ -61,3 +61,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `);
+
+/**
+ * KEYS[1] a sorted set; ARGV[1] score, ARGV[2] member, ARGV[3] TTL ms, ARGV[4] most members kept
+ * (the lowest scores go first).
+ */
+export const INDEX_SET = script(`
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[4]) + 1))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`);

@@ -13,7 +13,7 @@ import {
   ttlOf,
 } from './encoding';
 import { runWithLock } from './lock';
-import { ACQUIRE_LEASE, COMPARE_AND_SET, DELETE_IF_EQUAL, EXPIRE_IF_EQUAL, type Script } from './redis-scripts';
+import { ACQUIRE_LEASE, COMPARE_AND_SET, DELETE_IF_EQUAL, EXPIRE_IF_EQUAL, INDEX_SET, type Script } from './redis-scripts';
 import type { ClaimOptions, HealthListener, Lease, LockOptions, LockResult, Reducer, StateStore, UpdateOptions } from './types';
 
 export interface RedisStoreOptions {
@@ -199,6 +199,20 @@ export class RedisStore implements StateStore {
 
   async isCurrent(name: string, fence: number): Promise<boolean> {
     return fenceOfLease((await this.exec(['GET', this.internalKey('lease', name)])) as string | null) === fence;
+  }
+
+  async indexSet(key: string, member: string, score: number, ttlMs: number, max: number): Promise<void> {
+    await this.evalScript(INDEX_SET, [this.valueKey(key)], [String(score), member, String(ttlOf(ttlMs)), String(Math.max(1, max))]);
+  }
+
+  async indexRemove(key: string, member: string): Promise<void> {
+    await this.exec(['ZREM', this.valueKey(key), member]);
+  }
+
+  async indexRange(key: string, maxScore: number, limit: number): Promise<string[]> {
+    const max = Number.isFinite(maxScore) ? String(maxScore) : '+inf';
+    const members = await this.exec(['ZRANGEBYSCORE', this.valueKey(key), '-inf', max, 'LIMIT', '0', String(Math.max(0, limit))]);
+    return Array.isArray(members) ? members.map(String) : [];
   }
 
   async withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>, options: LockOptions): Promise<LockResult<T>> {

@@ -69,6 +69,14 @@ export interface StateStore {
   releaseLease(name: string, owner: string, fence: number): Promise<void>;
   /** True while the lease is held under `fence`. */
   isCurrent(name: string, fence: number): Promise<boolean>;
+  /**
+   * Sorted index `key` (a Redis sorted set): sets `member`'s score, keeps the `max` highest
+   * scores (the lowest go first), and makes the index expire `ttlMs` after this write.
+   */
+  indexSet(key: string, member: string, score: number, ttlMs: number, max: number): Promise<void>;
+  indexRemove(key: string, member: string): Promise<void>;
+  /** Members of index `key` with a score of at most `maxScore`, lowest first, at most `limit`. */
+  indexRange(key: string, maxScore: number, limit: number): Promise<string[]>;
   /** A short lock: the winner runs `fn`, the others wait up to `waitMs` for it to finish. */
   withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>, options: LockOptions): Promise<LockResult<T>>;
   readonly isUp: boolean;
