@@ -169,8 +169,9 @@ export class SharedCalls {
       return this.options.local.tracker.apply(event);
     }
     if (!state) throw new Error('the shared store wrote no call state');
-    this.options.local.tracker.remember(state);
+    // Before the tracker takes the state (it sets its own `touchedAt`).
     await this.indexOpenCall(state, wasOpen);
+    this.options.local.tracker.remember(state);
     return out;
   }
 
