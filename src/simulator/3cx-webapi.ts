@@ -1,6 +1,7 @@
 import { lookupTable, ownProperty } from '../core/lookup';
 import { placedCallOutcome } from './call-outcomes';
 import { CREOMATE_EVENT, GET_SCHEME_EVENT, THREE_CX_SCENARIOS, type ThreeCxStep } from './3cx-scenarios';
+import { LOST_HANGUP, OUTCOME_SCENARIO_NAMES, missedCallbackScenarios } from './outcome-scenarios';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { WebhookSender, type WebhookScheme } from './webhook-sender';
@@ -67,6 +68,13 @@ const RING_GROUPS = lookupTable({ '860': ['114', '112'], '861': ['117', '204'] }
 const IVRS = ['800', '801'];
 const LINES = ['10000', '10001'];
 const USER_GROUPS = lookupTable({ __DEFAULT__: EXTENSIONS, Sales: ['117', '204'], Support: ['201', '202', '203'] });
+/** The add-on has no busy signal: a callback to a busy line ends Missed, as an unanswered one. */
+const CALLBACK_SCENARIOS = missedCallbackScenarios({
+  missed: 'incoming-missed',
+  answered: 'outgoing-answered',
+  unanswered: 'outgoing-unanswered',
+  busy: 'outgoing-unanswered',
+});
 /** `ext.options.set` `recording` → the extension's record type. */
 const RECORD_TYPES = lookupTable<Extension['recordType']>({ ALL: 'All', EXTERNAL: 'External', OFF: 'Off' });
 
@@ -120,7 +128,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
   }
 
   scenarios(): string[] {
-    return Object.keys(THREE_CX_SCENARIOS);
+    return [...Object.keys(THREE_CX_SCENARIOS), ...OUTCOME_SCENARIO_NAMES];
   }
 
   readonly scenarioOptions = {
@@ -351,24 +359,65 @@ export class ThreeCxSimulator implements ProviderSimulator {
 
   /** Plays a documented scenario with fresh ids; the webhook scheme may be overridden. */
   async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
+    if (name === LOST_HANGUP) return this.playLostHangup(options);
+    const composite = ownProperty(CALLBACK_SCENARIOS, name);
+    if (composite) {
+      let last = { callId: '' };
+      for (const part of composite.parts) last = await this.play(part, options);
+      return last;
+    }
     const scenario = ownProperty(THREE_CX_SCENARIOS, name);
     if (!scenario) throw new Error(`unknown scenario ${name}`);
+    const call = this.scenarioContext(scenario.direction, options);
+    for (const step of scenario.steps) {
+      await this.emit(step, call);
+      if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
+    }
+    return { callId: call.edition === 'creomate' ? call.chid : call.base };
+  }
+
+  private scenarioContext(direction: 'inbound' | 'outbound', options: Record<string, unknown>): CallContext {
     const edition = options.edition === undefined ? this.edition : String(options.edition);
     if (!isEdition(edition)) throw new Error(`unknown edition ${edition} (${THREE_CX_EDITIONS.join(', ')})`);
-    const call: CallContext = {
+    return {
       base: this.newCallBase(),
       chid: this.newChid(),
       caller: String(options.caller ?? '05551239988'),
       did: String(options.did ?? ''),
       scheme: (options.scheme as WebhookScheme | undefined) ?? this.sender.scheme,
-      direction: scenario.direction,
+      direction,
       edition,
     };
-    for (const step of scenario.steps) {
-      await this.emit(step, call);
+  }
+
+  /**
+   * An inbound call, live in the simulator's state while it rings and is answered (IVR → queue →
+   * 202), that then ends without its `incoming` end and recording webhooks: lost deliveries.
+   */
+  private async playLostHangup(options: Record<string, unknown>): Promise<{ callId: string }> {
+    const ctx = this.scenarioContext('inbound', options);
+    const call: ActiveCall = {
+      callID: this.nextCall++,
+      base: ctx.base,
+      chid: ctx.chid,
+      leg: 0,
+      ext: '202',
+      party: ctx.caller,
+      direction: 'Inbound',
+      state: 'Routing',
+      startedAt: new Date().toISOString(),
+    };
+    this.calls.set(call.callID, call);
+    const answered = THREE_CX_SCENARIOS['incoming-answered'].steps.filter(
+      (s) => s.Event === 'ringing' || s.Event === 'incomingcall_started',
+    );
+    for (const step of answered) {
+      if (step.Event === 'incomingcall_started') Object.assign(call, { state: 'Talking', leg: 1, answeredAt: new Date().toISOString() });
+      await this.emit(step, ctx);
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }
-    return { callId: edition === 'creomate' ? call.chid : call.base };
+    this.calls.delete(call.callID);
+    return { callId: ctx.edition === 'creomate' ? ctx.chid : ctx.base };
   }
 
   private newCallBase(): string {
