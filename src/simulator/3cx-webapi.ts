@@ -75,6 +75,13 @@ const CALLBACK_SCENARIOS = missedCallbackScenarios({
   unanswered: 'outgoing-unanswered',
   busy: 'outgoing-unanswered',
 });
+/**
+ * A live inbound call: IVR 800 → queue 820, where it waits (a `transfer` with the queue's number
+ * routes it on) until the queue's agent 202 rings and answers it, talks, hangs up.
+ */
+const QUEUE_WAITING = 'queue-waiting';
+const WAITING_QUEUE = '820';
+const QUEUE_AGENT = '202';
 /** `ext.options.set` `recording` → the extension's record type. */
 const RECORD_TYPES = lookupTable<Extension['recordType']>({ ALL: 'All', EXTERNAL: 'External', OFF: 'Off' });
 
@@ -128,7 +135,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
   }
 
   scenarios(): string[] {
-    return [...Object.keys(THREE_CX_SCENARIOS), ...OUTCOME_SCENARIO_NAMES];
+    return [...Object.keys(THREE_CX_SCENARIOS), QUEUE_WAITING, ...OUTCOME_SCENARIO_NAMES];
   }
 
   readonly scenarioOptions = {
@@ -209,6 +216,13 @@ export class ThreeCxSimulator implements ProviderSimulator {
         return ok({ result: 'Drop' });
       }
       case 'transfer': {
+        // A call waiting in a queue is routed on by the queue's number [unverified: the add-on documents num as an extension].
+        const queued = QUEUES.has(q('num')) ? this.callOf(q('num'), 'Routing') : undefined;
+        if (queued) {
+          if (!q('dest')) return ok({ result: false });
+          void this.routeQueued(queued, q('dest'));
+          return ok({ result: 'Transfer' });
+        }
         const missing = needExt(q('num'));
         if (missing) return missing;
         const call = this.callOf(q('num'), 'Talking');
@@ -360,6 +374,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
   /** Plays a documented scenario with fresh ids; the webhook scheme may be overridden. */
   async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
     if (name === LOST_HANGUP) return this.playLostHangup(options);
+    if (name === QUEUE_WAITING) return this.playQueueWaiting(options);
     const composite = ownProperty(CALLBACK_SCENARIOS, name);
     if (composite) {
       let last = { callId: '' };
@@ -513,6 +528,37 @@ export class ThreeCxSimulator implements ProviderSimulator {
     return step.Duration
       ? `${prefix}Answered call from ${call.caller}${talk}`
       : `${prefix}Missed call by queue ${step.User} from ${call.caller}`;
+  }
+
+  /** See QUEUE_WAITING; resolves once the call waits in the queue. */
+  private async playQueueWaiting(options: Record<string, unknown>): Promise<{ callId: string }> {
+    const ctx = this.scenarioContext('inbound', options);
+    const call: ActiveCall = {
+      callID: this.nextCall++,
+      base: ctx.base,
+      chid: ctx.chid,
+      leg: 0,
+      ext: WAITING_QUEUE,
+      party: ctx.caller,
+      direction: 'Inbound',
+      state: 'Routing',
+      startedAt: new Date().toISOString(),
+    };
+    this.calls.set(call.callID, call);
+    await this.emit({ Event: 'ringing', User: '800', Usertype: 'other', leg: 0 }, ctx);
+    if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
+    await this.emit({ Event: 'ringing', User: WAITING_QUEUE, Usertype: 'queue', leg: 0 }, ctx);
+    call.timer = setTimeout(() => void this.routeQueued(call, QUEUE_AGENT), this.stepMs * 4);
+    return { callId: ctx.edition === 'creomate' ? ctx.chid : ctx.base };
+  }
+
+  /** A call waiting in a queue rings `dest` and is answered there. */
+  private async routeQueued(call: ActiveCall, dest: string): Promise<void> {
+    if (!this.calls.has(call.callID) || call.state !== 'Routing' || !QUEUES.has(call.ext)) return;
+    clearTimeout(call.timer);
+    call.ext = dest;
+    await this.emit({ Event: 'ringing', User: dest, Usertype: 'ext', leg: 0 }, this.ctx(call, 'inbound'));
+    call.timer = setTimeout(() => void this.answerCall(call), this.stepMs);
   }
 
   // --- live calls started by call control -------------------------------------------------

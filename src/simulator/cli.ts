@@ -169,6 +169,8 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     "  and missed-callback-busy (a missed inbound call, then a callback to the caller's number that is",
     '  answered / not answered / busy), and lost-hangup (an inbound call is answered and ends, so active',
     '  calls no longer list it, but its hangup webhook is never sent: for stale-call closing and reconcile).',
+    '3cx-webapi queue-waiting: a live inbound call waits in queue 820 (transfer?num=820&dest=<ext> routes it',
+    '  there) until agent 202 answers it.',
     '',
     'Providers: the base URL for the pbx-config node and the credentials the simulator accepts',
     ...providers,

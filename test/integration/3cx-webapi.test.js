@@ -238,9 +238,10 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
     assert.equal(unsupported.body.error.code, 'unsupported');
   });
 
-  it('the simulator plays exactly the documented scenarios, then the outcome scenarios every provider plays', () => {
+  it('the simulator plays exactly the documented scenarios, then its live queue call and the outcome scenarios every provider plays', () => {
     assert.deepEqual(sim.provider('3cx-webapi').scenarios(), [
       ...Object.keys(DOCUMENTED),
+      'queue-waiting',
       'missed-callback-answered',
       'missed-callback-unanswered',
       'missed-callback-busy',

@@ -5,7 +5,7 @@
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const { providerOf } = require('../../dist/providers');
-const { startSimulator } = require('../../dist/simulator');
+const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 const { parseForm, parseWebhookBody } = require('../../dist/core/webhook-router');
 
 const NEW_SCENARIOS = ['missed-callback-answered', 'missed-callback-unanswered', 'missed-callback-busy', 'lost-hangup'];
@@ -106,7 +106,7 @@ describe('simulator outcome scenarios, every provider', function () {
       });
     });
     await new Promise((r) => hook.listen(0, '127.0.0.1', r));
-    sim = await startSimulator({ stepMs: 5 });
+    sim = await startSimulator({ stepMs: 5, talkMs: 20 });
     for (const provider of Object.keys(EXPECTED)) sim.setWebhook(provider, `http://127.0.0.1:${hook.address().port}/${provider}`);
   });
   after(async () => {
@@ -167,4 +167,39 @@ describe('simulator outcome scenarios, every provider', function () {
       assert.equal(p.state().calls?.length ?? 0, 0, 'ended in the simulator');
     });
   }
+  describe('3cx-webapi queue-waiting: a live call waiting in queue 820', () => {
+    const KEY = DEFAULT_CREDENTIALS['3cx-webapi'].accessKey;
+    const until = async (done) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    const hops = () => received.map((r) => `${r.event.event} ${r.event.extension ?? ''}`.trim());
+
+    it('is listed while it waits, then agent 202 rings and answers, talks and hangs up', async () => {
+      const p = sim.provider('3cx-webapi');
+      const { callId } = await p.play('queue-waiting', { caller: '0555700444' });
+      assert.deepEqual(
+        p.state().calls.map((c) => [c.ext, c.state, c.party]),
+        [['820', 'Routing', '0555700444']],
+      );
+      await until(() => received.some((r) => r.event.event === 'recording'));
+      assert.deepEqual(hops(), ['ringing 800', 'ringing 820', 'ringing 202', 'answered 202', 'hangup 202', 'recording 202']);
+      assert.ok(received.every((r) => r.event.callId.startsWith(callId)));
+      assert.equal(received[1].event.extensionType, 'queue');
+      assert.equal(received[3].event.from, '0555700444');
+    });
+
+    it('transfer with the queue number routes the waiting call to the destination, which answers', async () => {
+      const p = sim.provider('3cx-webapi');
+      await p.play('queue-waiting', { caller: '0555700555' });
+      const res = await fetch(`${sim.url}/webapi/${KEY}/transfer?num=820&dest=117`);
+      assert.deepEqual(await res.json(), { result: 'Transfer' });
+      await until(() => received.some((r) => r.event.event === 'recording'));
+      assert.deepEqual(hops(), ['ringing 800', 'ringing 820', 'ringing 117', 'answered 117', 'hangup 117', 'recording 117']);
+    });
+
+    it('transfer with a queue number and no call waiting there is still not found', async () => {
+      const res = await fetch(`${sim.url}/webapi/${KEY}/transfer?num=820&dest=117`);
+      assert.equal(res.status, 404);
+    });
+  });
 });
