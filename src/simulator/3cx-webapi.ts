@@ -1,6 +1,7 @@
 import { lookupTable, ownProperty } from '../core/lookup';
 import { placedCallOutcome } from './call-outcomes';
 import { CREOMATE_EVENT, GET_SCHEME_EVENT, THREE_CX_SCENARIOS, type ThreeCxStep } from './3cx-scenarios';
+import { LOST_HANGUP, OUTCOME_SCENARIO_NAMES, missedCallbackScenarios } from './outcome-scenarios';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { WebhookSender, type WebhookScheme } from './webhook-sender';
@@ -67,6 +68,20 @@ const RING_GROUPS = lookupTable({ '860': ['114', '112'], '861': ['117', '204'] }
 const IVRS = ['800', '801'];
 const LINES = ['10000', '10001'];
 const USER_GROUPS = lookupTable({ __DEFAULT__: EXTENSIONS, Sales: ['117', '204'], Support: ['201', '202', '203'] });
+/** The add-on has no busy signal: a callback to a busy line ends Missed, as an unanswered one. */
+const CALLBACK_SCENARIOS = missedCallbackScenarios({
+  missed: 'incoming-missed',
+  answered: 'outgoing-answered',
+  unanswered: 'outgoing-unanswered',
+  busy: 'outgoing-unanswered',
+});
+/**
+ * A live inbound call: IVR 800 → queue 820, where it waits (a `transfer` with the queue's number
+ * routes it on) until the queue's agent 202 rings and answers it, talks, hangs up.
+ */
+const QUEUE_WAITING = 'queue-waiting';
+const WAITING_QUEUE = '820';
+const QUEUE_AGENT = '202';
 /** `ext.options.set` `recording` → the extension's record type. */
 const RECORD_TYPES = lookupTable<Extension['recordType']>({ ALL: 'All', EXTERNAL: 'External', OFF: 'Off' });
 
@@ -120,7 +135,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
   }
 
   scenarios(): string[] {
-    return Object.keys(THREE_CX_SCENARIOS);
+    return [...Object.keys(THREE_CX_SCENARIOS), QUEUE_WAITING, ...OUTCOME_SCENARIO_NAMES];
   }
 
   readonly scenarioOptions = {
@@ -202,6 +217,13 @@ export class ThreeCxSimulator implements ProviderSimulator {
         return ok({ result: 'Drop' });
       }
       case 'transfer': {
+        // A call waiting in a queue is routed on by the queue's number [unverified: the add-on documents num as an extension].
+        const queued = QUEUES.has(q('num')) ? this.callOf(q('num'), 'Routing') : undefined;
+        if (queued) {
+          if (!q('dest')) return ok({ result: false });
+          void this.routeQueued(queued, q('dest'));
+          return ok({ result: 'Transfer' });
+        }
         const missing = needExt(q('num'));
         if (missing) return missing;
         const call = this.callOf(q('num'), 'Talking');
@@ -352,26 +374,68 @@ export class ThreeCxSimulator implements ProviderSimulator {
 
   /** Plays a documented scenario with fresh ids; the webhook scheme may be overridden. */
   async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
+    if (name === LOST_HANGUP) return this.playLostHangup(options);
+    if (name === QUEUE_WAITING) return this.playQueueWaiting(options);
+    const composite = ownProperty(CALLBACK_SCENARIOS, name);
+    if (composite) {
+      let last = { callId: '' };
+      for (const part of composite.parts) last = await this.play(part, options);
+      return last;
+    }
     const scenario = ownProperty(THREE_CX_SCENARIOS, name);
     if (!scenario) throw new Error(`unknown scenario ${name}`);
-    const edition = options.edition === undefined ? this.edition : String(options.edition);
-    if (!isEdition(edition)) throw new Error(`unknown edition ${edition} (${THREE_CX_EDITIONS.join(', ')})`);
-    const call: CallContext = {
-      base: this.newCallBase(),
-      chid: this.newChid(),
-      caller: String(options.caller ?? '05551239988'),
-      did: String(options.did ?? ''),
-      scheme: (options.scheme as WebhookScheme | undefined) ?? this.sender.scheme,
-      direction: scenario.direction,
-      edition,
-    };
+    const call = this.scenarioContext(scenario.direction, options);
     const dropHangup = options.dropHangup === true || options.dropHangup === 'true';
     for (const step of scenario.steps) {
       if (dropHangup && step.Finishtype !== undefined) continue;
       await this.emit(step, call);
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }
-    return { callId: edition === 'creomate' ? call.chid : call.base };
+    return { callId: call.edition === 'creomate' ? call.chid : call.base };
+  }
+
+  private scenarioContext(direction: 'inbound' | 'outbound', options: Record<string, unknown>): CallContext {
+    const edition = options.edition === undefined ? this.edition : String(options.edition);
+    if (!isEdition(edition)) throw new Error(`unknown edition ${edition} (${THREE_CX_EDITIONS.join(', ')})`);
+    return {
+      base: this.newCallBase(),
+      chid: this.newChid(),
+      caller: String(options.caller ?? '05551239988'),
+      did: String(options.did ?? ''),
+      scheme: (options.scheme as WebhookScheme | undefined) ?? this.sender.scheme,
+      direction,
+      edition,
+    };
+  }
+
+  /**
+   * An inbound call, live in the simulator's state while it rings and is answered (IVR → queue →
+   * 202), that then ends without its `incoming` end and recording webhooks: lost deliveries.
+   */
+  private async playLostHangup(options: Record<string, unknown>): Promise<{ callId: string }> {
+    const ctx = this.scenarioContext('inbound', options);
+    const call: ActiveCall = {
+      callID: this.nextCall++,
+      base: ctx.base,
+      chid: ctx.chid,
+      leg: 0,
+      ext: '202',
+      party: ctx.caller,
+      direction: 'Inbound',
+      state: 'Routing',
+      startedAt: new Date().toISOString(),
+    };
+    this.calls.set(call.callID, call);
+    const answered = THREE_CX_SCENARIOS['incoming-answered'].steps.filter(
+      (s) => s.Event === 'ringing' || s.Event === 'incomingcall_started',
+    );
+    for (const step of answered) {
+      if (step.Event === 'incomingcall_started') Object.assign(call, { state: 'Talking', leg: 1, answeredAt: new Date().toISOString() });
+      await this.emit(step, ctx);
+      if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
+    }
+    this.calls.delete(call.callID);
+    return { callId: ctx.edition === 'creomate' ? ctx.chid : ctx.base };
   }
 
   private newCallBase(): string {
@@ -467,6 +531,37 @@ export class ThreeCxSimulator implements ProviderSimulator {
     return step.Duration
       ? `${prefix}Answered call from ${call.caller}${talk}`
       : `${prefix}Missed call by queue ${step.User} from ${call.caller}`;
+  }
+
+  /** See QUEUE_WAITING; resolves once the call waits in the queue. */
+  private async playQueueWaiting(options: Record<string, unknown>): Promise<{ callId: string }> {
+    const ctx = this.scenarioContext('inbound', options);
+    const call: ActiveCall = {
+      callID: this.nextCall++,
+      base: ctx.base,
+      chid: ctx.chid,
+      leg: 0,
+      ext: WAITING_QUEUE,
+      party: ctx.caller,
+      direction: 'Inbound',
+      state: 'Routing',
+      startedAt: new Date().toISOString(),
+    };
+    this.calls.set(call.callID, call);
+    await this.emit({ Event: 'ringing', User: '800', Usertype: 'other', leg: 0 }, ctx);
+    if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
+    await this.emit({ Event: 'ringing', User: WAITING_QUEUE, Usertype: 'queue', leg: 0 }, ctx);
+    call.timer = setTimeout(() => void this.routeQueued(call, QUEUE_AGENT), this.stepMs * 4);
+    return { callId: ctx.edition === 'creomate' ? ctx.chid : ctx.base };
+  }
+
+  /** A call waiting in a queue rings `dest` and is answered there. */
+  private async routeQueued(call: ActiveCall, dest: string): Promise<void> {
+    if (!this.calls.has(call.callID) || call.state !== 'Routing' || !QUEUES.has(call.ext)) return;
+    clearTimeout(call.timer);
+    call.ext = dest;
+    await this.emit({ Event: 'ringing', User: dest, Usertype: 'ext', leg: 0 }, this.ctx(call, 'inbound'));
+    call.timer = setTimeout(() => void this.answerCall(call), this.stepMs);
   }
 
   // --- live calls started by call control -------------------------------------------------

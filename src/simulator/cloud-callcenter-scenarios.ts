@@ -54,6 +54,13 @@ export const CALL_CENTER_SCENARIOS: Record<string, CallCenterScenario> = {
     billsec: 64,
     steps: [step('ring', 'callout'), step('answer', 'callout'), step('hangup', 'callout')],
   },
+  'outbound-unanswered': {
+    title: 'Outbound call dialled on an extension, not answered',
+    method: '2',
+    parties: 'outbound',
+    billsec: 0,
+    steps: [step('ring', 'callout'), step('hangup', 'callout')],
+  },
   'api-doublecall': {
     title: 'API double call: the seat side (a) rings first, then the mobile side (b)',
     method: '4',

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { lookupTable, ownProperty } from '../core/lookup';
 import { CALL_CENTER_SCENARIOS, type CallCenterScenario, type CallCenterStep } from './cloud-callcenter-scenarios';
 import { placedCallOutcome } from './call-outcomes';
+import { LOST_HANGUP, OUTCOME_SCENARIO_NAMES, missedCallbackScenarios } from './outcome-scenarios';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { WebhookSender } from './webhook-sender';
@@ -72,6 +73,14 @@ const GROUPS: Record<string, string[]> = {
   night: ['90240007', '90240008'],
 };
 const QUEUES: Record<string, string[]> = { 'queue-1': ['90240001', '90240002'], 'queue-2': ['90240004'], 'queue-3': [] };
+
+/** The callbacks have no busy signal: a callback to a busy line ends as an unanswered one. */
+const CALLBACK_SCENARIOS = missedCallbackScenarios({
+  missed: 'inbound-missed',
+  answered: 'outbound-answered',
+  unanswered: 'outbound-unanswered',
+  busy: 'outbound-unanswered',
+});
 
 /** Business error codes the simulator answers with (`data.status` 1). */
 const ERR = {
@@ -174,7 +183,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
   }
 
   scenarios(): string[] {
-    return Object.keys(CALL_CENTER_SCENARIOS);
+    return [...Object.keys(CALL_CENTER_SCENARIOS), ...OUTCOME_SCENARIO_NAMES];
   }
 
   state(): unknown {
@@ -585,6 +594,13 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
    * `extension2` (default 90240002), `caller` (external number), `destination`, `customuuid`.
    */
   async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
+    if (name === LOST_HANGUP) return this.playLostHangup(options);
+    const composite = ownProperty(CALLBACK_SCENARIOS, name);
+    if (composite) {
+      let last = { callId: '' };
+      for (const part of composite.parts) last = await this.play(part, options);
+      return last;
+    }
     const scenario = ownProperty(CALL_CENTER_SCENARIOS, name);
     if (!scenario) throw new Error(`unknown scenario ${name}`);
     const ext = String(options.extension ?? '90240001');
@@ -603,6 +619,23 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     if (options.cdrWithoutCommas !== undefined)
       modes.cdrWithoutCommas = options.cdrWithoutCommas === true || options.cdrWithoutCommas === 'true';
     await this.sendCdr(call, scenario.billsec, answertime, (answertime || call.starttime + 20) + scenario.billsec, modes);
+    return { callId: call.uuid };
+  }
+
+  /**
+   * An inbound call, live while it rings and is answered on the extension, that then ends without
+   * its hangup and CDR callbacks: lost deliveries.
+   */
+  private async playLostHangup(options: Record<string, unknown>): Promise<{ callId: string }> {
+    const ext = String(options.extension ?? '90240001');
+    const caller = String(options.caller ?? '13800138000');
+    const call = this.newCall(ext, caller, ext, 'callin', '6', String(options.customuuid ?? ''));
+    await this.sendStatus(call, 'ring', ext, false);
+    if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
+    Object.assign(call, { state: 'answer', answeredAt: Date.now() });
+    await this.sendStatus(call, 'answer', ext, false);
+    if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
+    this.calls.delete(call.uuid);
     return { callId: call.uuid };
   }
 

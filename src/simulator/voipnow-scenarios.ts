@@ -82,6 +82,11 @@ export const VOIPNOW_SCENARIOS: Record<string, VoipNowScenario> = {
     kind: 'outbound',
     steps: [step('dial-out', 'CALLING', 'OUT'), step('hangup', 'CHANUNAVAIL', 'OUT')],
   },
+  'outbound-busy': {
+    title: 'Outbound call to a line that is busy',
+    kind: 'outbound',
+    steps: [step('dial-out', 'CALLING', 'OUT'), step('hangup', 'BUSY', 'OUT')],
+  },
   'internal-answered': {
     title: 'One extension calls another, answered',
     kind: 'internal',

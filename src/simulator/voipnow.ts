@@ -3,6 +3,7 @@ import { ownProperty } from '../core/lookup';
 import { placedCallOutcome } from './call-outcomes';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
+import { LOST_HANGUP, OUTCOME_SCENARIO_NAMES, missedCallbackScenarios } from './outcome-scenarios';
 import { VOIPNOW_SCENARIOS, type VoipNowCallStatus, type VoipNowEventType } from './voipnow-scenarios';
 import { WebhookSender, type WebhookScheme } from './webhook-sender';
 
@@ -100,6 +101,13 @@ const QUEUES: Record<string, string[]> = {
   [`${PREFIX}300`]: [`${PREFIX}201`, `${PREFIX}202`, `${PREFIX}203`, `${PREFIX}204`, `${PREFIX}205`],
   [`${PREFIX}301`]: [`${PREFIX}210`, `${PREFIX}211`],
 };
+const CALLBACK_SCENARIOS = missedCallbackScenarios({
+  missed: 'inbound-missed',
+  answered: 'outbound-answered',
+  unanswered: 'outbound-unanswered',
+  busy: 'outbound-busy',
+});
+const DEFAULT_CALLER = '0555123988';
 const PRESENCE_FIELDS = new Set(['extension', 'status', 'registration']);
 const FILTER_OPS = new Set(['contains', 'equals', 'starts with', 'startswith', 'present']);
 const CALL_ACTIONS = new Set(['Transfer', 'Park', 'OnHold', 'OffHold', 'StartRecording', 'StopRecording', 'Pickup', 'Monitor']);
@@ -191,7 +199,7 @@ export class VoipNowSimulator implements ProviderSimulator {
   }
 
   scenarios(): string[] {
-    return Object.keys(VOIPNOW_SCENARIOS);
+    return [...Object.keys(VOIPNOW_SCENARIOS), ...OUTCOME_SCENARIO_NAMES];
   }
 
   readonly scenarioOptions = {
@@ -487,24 +495,27 @@ export class VoipNowSimulator implements ProviderSimulator {
 
   /** Plays a scenario with a fresh CallID; options: caller, did, extension, callee, scheme, eventParam. */
   async play(name: string, options: Record<string, unknown> = {}): Promise<{ callId: string }> {
+    if (name === LOST_HANGUP) return this.playLostHangup(options);
+    const composite = ownProperty(CALLBACK_SCENARIOS, name);
+    if (composite) {
+      // The callback dials the number that called.
+      const caller = String(options.caller ?? DEFAULT_CALLER);
+      let last = { callId: '' };
+      for (const part of composite.parts) last = await this.play(part, { ...options, caller, callee: caller });
+      return last;
+    }
     const scenario = ownProperty(VOIPNOW_SCENARIOS, name);
     if (!scenario) throw new Error(`unknown scenario ${name}`);
     const callId = this.newCallId();
     const extension = String(options.extension ?? `${PREFIX}210`);
-    const caller = String(options.caller ?? '0555123988');
+    const caller = String(options.caller ?? DEFAULT_CALLER);
     const did = String(options.did ?? '0212345678');
     const callee = String(options.callee ?? (scenario.kind === 'internal' ? `${PREFIX}211` : '0555987654'));
     const party: CallParty =
       scenario.kind === 'inbound'
         ? this.party(callId, caller, '', did, extension, '', did)
         : this.party(callId, extension, this.nameOf(extension), '', scenario.kind === 'internal' ? callee : '', extension, callee);
-    const send: EmitOptions = {
-      scheme: options.scheme as WebhookScheme | undefined,
-      eventParam: options.eventParam as boolean | undefined,
-      sender: options.sender === undefined ? undefined : senderOf(options.sender),
-      duration: options.duration === undefined ? undefined : Number(options.duration),
-      extensionHost: options.extensionHost === undefined ? undefined : String(options.extensionHost),
-    };
+    const send = emitOptionsOf(options);
     const sender = send.sender ?? this.eventSender;
     const dropHangup = options.dropHangup === true || options.dropHangup === 'true';
     for (const s of scenario.steps) {
@@ -515,6 +526,36 @@ export class VoipNowSimulator implements ProviderSimulator {
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }
     return { callId };
+  }
+
+  /**
+   * An inbound call to the extension, live (listed by PhoneCalls) while it rings and is answered,
+   * that then ends without its Hangup Call Event: a lost delivery.
+   */
+  private async playLostHangup(options: Record<string, unknown>): Promise<{ callId: string }> {
+    const extension = String(options.extension ?? `${PREFIX}210`);
+    const caller = String(options.caller ?? DEFAULT_CALLER);
+    const did = String(options.did ?? '0212345678');
+    const call: SimCall = {
+      id: this.newCallId(),
+      extension,
+      source: caller,
+      destination: extension,
+      flow: 'in',
+      status: 3,
+      answered: false,
+      startedAt: new Date().toISOString(),
+    };
+    this.calls.set(call.id, call);
+    const party = this.party(call.id, caller, '', did, extension, '', did);
+    const send = emitOptionsOf(options);
+    await this.emit('dial-in', 'CALLING', party, 'IN', send);
+    if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
+    Object.assign(call, { answered: true, answeredAtMs: Date.now(), status: 5 });
+    await this.emit('answer-incoming', 'ANSWER', party, 'IN', send);
+    if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
+    this.calls.delete(call.id);
+    return { callId: call.id };
   }
 
   private party(
@@ -679,6 +720,17 @@ export class VoipNowSimulator implements ProviderSimulator {
     const from = call.source;
     return this.party(call.id, from, this.nameOf(from), '', call.extension, local(from) ? from : '', call.extension);
   }
+}
+
+/** How a played scenario's Call Events are sent, from its options. */
+function emitOptionsOf(options: Record<string, unknown>): EmitOptions {
+  return {
+    scheme: options.scheme as WebhookScheme | undefined,
+    eventParam: options.eventParam as boolean | undefined,
+    sender: options.sender === undefined ? undefined : senderOf(options.sender),
+    duration: options.duration === undefined ? undefined : Number(options.duration),
+    extensionHost: options.extensionHost === undefined ? undefined : String(options.extensionHost),
+  };
 }
 
 /** Seconds a call has talked so far (0 when never answered). */

@@ -238,8 +238,15 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
     assert.equal(unsupported.body.error.code, 'unsupported');
   });
 
-  it('the simulator plays exactly the documented scenarios', () => {
-    assert.deepEqual(sim.provider('3cx-webapi').scenarios(), Object.keys(DOCUMENTED));
+  it('the simulator plays exactly the documented scenarios, then its live queue call and the outcome scenarios every provider plays', () => {
+    assert.deepEqual(sim.provider('3cx-webapi').scenarios(), [
+      ...Object.keys(DOCUMENTED),
+      'queue-waiting',
+      'missed-callback-answered',
+      'missed-callback-unanswered',
+      'missed-callback-busy',
+      'lost-hangup',
+    ]);
   });
 
   for (const scheme of ['post', 'get']) {

@@ -185,7 +185,8 @@ describe('integration: cluster mode, two Node-RED instances sharing one Redis', 
       const p = sim.provider(provider);
       const first = p.sender.deliveries.length;
       const before = replicas.collected('/events').length;
-      for (const name of p.scenarios()) {
+      // queue-waiting is a live call whose later webhooks would outlast the loop.
+      for (const name of p.scenarios().filter((n) => n !== 'queue-waiting')) {
         await p.play(name, {});
         await p.sender.idle();
       }

@@ -42,12 +42,19 @@ describe('cloud-callcenter simulator', () => {
     'inbound-answered': { events: 'ringing answered hangup recording', direction: 'inbound', method: '6' },
     'inbound-missed': { events: 'ringing hangup', direction: 'inbound', method: '6' },
     'outbound-answered': { events: 'ringing answered hangup recording', direction: 'outbound', method: '2' },
+    'outbound-unanswered': { events: 'ringing hangup', direction: 'outbound', method: '2' },
     'api-doublecall': { events: 'ringing answered ringing answered hangup recording', direction: 'outbound', method: '4' },
     'extension-to-extension': { events: 'ringing ringing answered hangup recording', direction: 'internal', method: '1' },
   };
 
   it('offers the documented scenarios', () => {
-    assert.deepEqual(cc.scenarios(), Object.keys(EXPECTED));
+    assert.deepEqual(cc.scenarios(), [
+      ...Object.keys(EXPECTED),
+      'missed-callback-answered',
+      'missed-callback-unanswered',
+      'missed-callback-busy',
+      'lost-hangup',
+    ]);
   });
 
   for (const [name, want] of Object.entries(EXPECTED)) {
