@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const { startRedis } = require('../helpers/redis-server');
 const { startReplicas } = require('../helpers/replicas');
 const { freePort } = require('../helpers/node-red-process');
-const { fn, post, wrapOutput, unpackRequest } = require('../helpers/flows');
+const { fn, post, wrapOutput, actionEndpoint, laidOut } = require('../helpers/flows');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const SECRET = 'cluster-faults-secret-5d2e8a41';
@@ -81,20 +81,12 @@ function faultFlows({ collectorUrl }) {
       },
       fn(`ev-wrap-${c.name}`, wrapOutput, [`ev-post-${c.name}`], z),
       post(`ev-post-${c.name}`, `${collectorUrl}/events/${c.name}`, z),
-      {
-        id: `in-${c.name}`,
-        type: 'http in',
-        z,
+      ...actionEndpoint({
+        name: c.name,
         url: `/it/${c.name}/status`,
-        method: 'post',
-        upload: false,
-        swaggerDoc: '',
-        wires: [[`unpack-${c.name}`]],
-      },
-      fn(`unpack-${c.name}`, unpackRequest, [`act-${c.name}`], z),
-      { id: `act-${c.name}`, type: 'pbx-status', z, pbx: cfg, query: '', wires: [[`res-wrap-${c.name}`]] },
-      fn(`res-wrap-${c.name}`, wrapOutput, [`res-${c.name}`], z),
-      { id: `res-${c.name}`, type: 'http response', z, statusCode: '', headers: {}, wires: [] },
+        action: { id: `act-${c.name}`, type: 'pbx-status', pbx: cfg, query: '' },
+        z,
+      }),
     );
   }
   nodes.push(
@@ -103,7 +95,7 @@ function faultFlows({ collectorUrl }) {
     post('st-post', `${collectorUrl}/status`, z),
   );
   // Without a position Node-RED takes a node for a config node.
-  return nodes.map((n, i) => (n.type === 'tab' || n.type === 'pbx-config' ? n : { x: 100 + (i % 6) * 160, y: 40 + i * 20, ...n }));
+  return laidOut(nodes);
 }
 
 /** Statuses posted concurrently may arrive out of order: each gets its number on its instance. */

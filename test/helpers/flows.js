@@ -97,4 +97,23 @@ function integrationFlows({ collector, config, prefix = '/it' }) {
   return nodes.map((n, i) => (n.type === 'tab' || n.type === 'pbx-config' ? n : { x: 100 + (i % 6) * 160, y: 40 + i * 20, ...n }));
 }
 
-module.exports = { integrationFlows, fn, post, wrapOutput, unpackRequest, wrapError };
+/**
+ * An action node reachable over HTTP: POST `url` with `{ operation | query, params }` → `action`
+ * (ids `in-<name>`, `unpack-<name>`, `action.id`, `wrap-<name>`, `res-<name>`) → the answer.
+ */
+function actionEndpoint({ name, url, action, z }) {
+  return [
+    { id: `in-${name}`, type: 'http in', z, url, method: 'post', upload: false, swaggerDoc: '', wires: [[`unpack-${name}`]] },
+    fn(`unpack-${name}`, unpackRequest, [action.id], z),
+    { z, ...action, wires: [[`wrap-${name}`]] },
+    fn(`wrap-${name}`, wrapOutput, [`res-${name}`], z),
+    { id: `res-${name}`, type: 'http response', z, statusCode: '', headers: {}, wires: [] },
+  ];
+}
+
+/** Positions for every flow node: Node-RED treats a node without a position as a config node. */
+function laidOut(nodes) {
+  return nodes.map((n, i) => (n.type === 'tab' || n.type === 'pbx-config' ? n : { x: 100 + (i % 6) * 160, y: 40 + i * 20, ...n }));
+}
+
+module.exports = { integrationFlows, actionEndpoint, laidOut, fn, post, wrapOutput, unpackRequest, wrapError };

@@ -8,7 +8,7 @@
 const assert = require('node:assert/strict');
 const { startRedis } = require('../helpers/redis-server');
 const { startReplicas } = require('../helpers/replicas');
-const { fn, post, wrapOutput, unpackRequest } = require('../helpers/flows');
+const { fn, post, wrapOutput, actionEndpoint, laidOut } = require('../helpers/flows');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const SECRET = 'cluster-stale-secret-4d2a9e11';
@@ -55,23 +55,15 @@ function staleFlows({ collectorUrl }) {
       },
       fn(`ev-wrap-${name}`, wrapOutput, [`ev-post-${name}`], z),
       post(`ev-post-${name}`, `${collectorUrl}/events/${name}`, z),
-      {
-        id: `in-${name}`,
-        type: 'http in',
-        z,
+      ...actionEndpoint({
+        name: name,
         url: `/it/${name}/call`,
-        method: 'post',
-        upload: false,
-        swaggerDoc: '',
-        wires: [[`unpack-${name}`]],
-      },
-      fn(`unpack-${name}`, unpackRequest, [`call-${name}`], z),
-      { id: `call-${name}`, type: 'pbx-call', z, pbx: cfg, operation: '', wires: [[`wrap-${name}`]] },
-      fn(`wrap-${name}`, wrapOutput, [`res-${name}`], z),
-      { id: `res-${name}`, type: 'http response', z, statusCode: '', headers: {}, wires: [] },
+        action: { id: `call-${name}`, type: 'pbx-call', pbx: cfg, operation: '' },
+        z,
+      }),
     );
   }
-  return nodes.map((n, i) => (n.type === 'tab' || n.type === 'pbx-config' ? n : { x: 100 + (i % 6) * 160, y: 40 + i * 20, ...n }));
+  return laidOut(nodes);
 }
 
 describe('integration: stale and reconciled calls in cluster mode, closed once for the cluster', function () {

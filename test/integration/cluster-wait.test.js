@@ -7,7 +7,7 @@
 const assert = require('node:assert/strict');
 const { startRedis } = require('../helpers/redis-server');
 const { startReplicas } = require('../helpers/replicas');
-const { fn, wrapOutput, unpackRequest } = require('../helpers/flows');
+const { actionEndpoint, laidOut } = require('../helpers/flows');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const SECRET = 'cluster-wait-secret-5e1f0a9c';
@@ -42,23 +42,15 @@ function waitFlows() {
         redisDown: 'local',
         credentials: { ...DEFAULT_CREDENTIALS[provider], webhookSecret: SECRET },
       },
-      {
-        id: `in-${provider}`,
-        type: 'http in',
-        z,
+      ...actionEndpoint({
+        name: provider,
         url: `/it/${provider}/call`,
-        method: 'post',
-        upload: false,
-        swaggerDoc: '',
-        wires: [[`unpack-${provider}`]],
-      },
-      fn(`unpack-${provider}`, unpackRequest, [`call-${provider}`], z),
-      { id: `call-${provider}`, type: 'pbx-call', z, pbx: cfg, operation: '', wait: 20, wires: [[`wrap-${provider}`]] },
-      fn(`wrap-${provider}`, wrapOutput, [`res-${provider}`], z),
-      { id: `res-${provider}`, type: 'http response', z, statusCode: '', headers: {}, wires: [] },
+        action: { id: `call-${provider}`, type: 'pbx-call', pbx: cfg, operation: '', wait: 20 },
+        z,
+      }),
     );
   }
-  return nodes.map((n, i) => (n.type === 'tab' || n.type === 'pbx-config' ? n : { x: 100 + (i % 6) * 160, y: 40 + i * 20, ...n }));
+  return laidOut(nodes);
 }
 
 describe('integration: pbx-call wait in cluster mode, the call events on the other instance', function () {

@@ -8,7 +8,7 @@
 const assert = require('node:assert/strict');
 const { startRedis } = require('../helpers/redis-server');
 const { startReplicas } = require('../helpers/replicas');
-const { fn, post, wrapOutput, unpackRequest } = require('../helpers/flows');
+const { fn, post, wrapOutput, actionEndpoint, laidOut } = require('../helpers/flows');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 const { PROVIDERS } = require('../../dist/providers');
 const { CallTracker } = require('../../dist/core/call-tracker');
@@ -58,20 +58,12 @@ function clusterFlows({ collectorUrl }) {
       },
       fn(`ev-wrap-${provider}`, wrapOutput, [`ev-post-${provider}`], z),
       post(`ev-post-${provider}`, `${collectorUrl}/events`, z),
-      {
-        id: `in-${provider}`,
-        type: 'http in',
-        z,
+      ...actionEndpoint({
+        name: provider,
         url: `/it/${provider}/status`,
-        method: 'post',
-        upload: false,
-        swaggerDoc: '',
-        wires: [[`unpack-${provider}`]],
-      },
-      fn(`unpack-${provider}`, unpackRequest, [`act-${provider}`], z),
-      { id: `act-${provider}`, type: 'pbx-status', z, pbx: cfg, query: '', wires: [[`wrap-${provider}`]] },
-      fn(`wrap-${provider}`, wrapOutput, [`res-${provider}`], z),
-      { id: `res-${provider}`, type: 'http response', z, statusCode: '', headers: {}, wires: [] },
+        action: { id: `act-${provider}`, type: 'pbx-status', pbx: cfg, query: '' },
+        z,
+      }),
     );
   }
   nodes.push(
@@ -79,7 +71,7 @@ function clusterFlows({ collectorUrl }) {
     fn('st-wrap', wrapOutput, ['st-post'], z),
     post('st-post', `${collectorUrl}/status`, z),
   );
-  return nodes.map((n, i) => (n.type === 'tab' || n.type === 'pbx-config' ? n : { x: 100 + (i % 6) * 160, y: 40 + i * 20, ...n }));
+  return laidOut(nodes);
 }
 
 /** The WebhookInput a delivery the simulator sent makes, for the single-instance pipeline. */

@@ -7,7 +7,7 @@
 const assert = require('node:assert/strict');
 const { startRedis } = require('../helpers/redis-server');
 const { startReplicas } = require('../helpers/replicas');
-const { fn, post, wrapOutput } = require('../helpers/flows');
+const { fn, post, wrapOutput, laidOut } = require('../helpers/flows');
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const SECRET = 'missed-cluster-secret-5b1e0c9a';
@@ -48,7 +48,7 @@ function missedFlows({ collectorUrl }) {
     fn('unpack', unpackInput, ['pm'], z),
     { id: 'ack', type: 'http response', z, statusCode: '200', headers: {}, wires: [] },
   ];
-  return nodes.map((n, i) => (n.type === 'tab' || n.type === 'pbx-config' ? n : { x: 100 + (i % 6) * 160, y: 40 + i * 20, ...n }));
+  return laidOut(nodes);
 }
 
 describe('integration: pbx-missed across two Node-RED instances sharing one Redis', function () {
