@@ -278,6 +278,9 @@ describe('voipnow adapter against the simulator', function () {
       await payload('status', 'extension-state', { extension: '0003*210' });
       assert.equal(vn.tokenRequests, 1);
       await wait(600);
+      // The renewed token lives as long as real ones: under load the 20 callers may take longer
+      // than a 1 s token's half life, and a third renewal would then be right, not a bug.
+      vn.tokenLifetimeSec = 3600;
       await Promise.all(Array.from({ length: 20 }, () => payload('status', 'extensions')));
       assert.equal(vn.tokenRequests, 2);
       assert.equal(
