@@ -10,6 +10,7 @@ const path = require('node:path');
 const { buildFlows, writeUserDir, startNodeRed, demoCredentials, pointWebhooks, playScenariosEvery } = require('./demo');
 const { startRoundRobinProxy } = require('./round-robin-proxy');
 const { startRedis } = require('../test/helpers/redis-server');
+const { fn, post } = require('../test/helpers/flows');
 
 const ROOT = path.resolve(__dirname, '..');
 /** Each instance's number (1, 2), as its function nodes read it with env.get(). */
@@ -27,46 +28,22 @@ function observerFlows(configs, url) {
   const z = 'tab-demo-observer';
   const nodes = [{ id: z, type: 'tab', label: 'demo observer', disabled: false, info: '' }];
   configs.forEach((config, i) => {
-    const [ev, wrap, post] = [`observe-ev-${i}`, `observe-wrap-${i}`, `observe-post-${i}`];
+    const [ev, wrap, sink] = [`observe-ev-${i}`, `observe-wrap-${i}`, `observe-post-${i}`];
     const y = 40 + i * 60;
     nodes.push(
       { id: ev, type: 'pbx-event', z, pbx: config.id, events: [], extension: '', direction: 'any', outputs: 1, x: 120, y, wires: [[wrap]] },
       {
-        id: wrap,
-        type: 'function',
-        z,
+        ...fn(
+          wrap,
+          `msg.payload = { instance: Number(env.get('${INSTANCE_ENV}')), config: ${JSON.stringify(config.id)}, event: msg.payload };\nreturn msg;`,
+          [sink],
+          z,
+        ),
         name: 'tag',
-        func: `msg.payload = { instance: Number(env.get('${INSTANCE_ENV}')), config: ${JSON.stringify(config.id)}, event: msg.payload };\nreturn msg;`,
-        outputs: 1,
-        timeout: 0,
-        noerr: 0,
-        initialize: '',
-        finalize: '',
-        libs: [],
         x: 300,
         y,
-        wires: [[post]],
       },
-      {
-        id: post,
-        type: 'http request',
-        z,
-        name: 'observer',
-        method: 'POST',
-        ret: 'txt',
-        paytoqs: 'ignore',
-        url,
-        tls: '',
-        persist: false,
-        proxy: '',
-        insecureHTTPParser: false,
-        authType: '',
-        senderr: false,
-        headers: [],
-        x: 480,
-        y,
-        wires: [],
-      },
+      { ...post(sink, url, z), name: 'observer', x: 480, y },
     );
   });
   return nodes;
