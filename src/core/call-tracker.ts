@@ -65,10 +65,13 @@ export type SyntheticClose = 'stale' | 'reconciled';
  * recording (CDR) may still set duration and hangup cause.
  */
 export class CallTracker {
-  /** Weighted by each call's estimated bytes. */
-  private readonly calls = new LruMap<string, CallState>();
-  /** Ids of the tracked calls not ended, so a sweep for stale calls costs O(open calls). */
-  private readonly open = new Set<string>();
+  /**
+   * Calls not ended and ended calls, each in recency order and weighted by estimated bytes. Under
+   * pressure ended calls are forgotten first: an open call whose hangup was lost stays until the
+   * stale sweep closes it, however many calls come and go meanwhile. A sweep costs O(open calls).
+   */
+  private readonly open = new LruMap<string, CallState>();
+  private readonly ended = new LruMap<string, CallState>();
   private readonly maxCalls: number;
   readonly maxBytes: number;
   private readonly ttlMs: number;
@@ -82,12 +85,12 @@ export class CallTracker {
   }
 
   get size(): number {
-    return this.calls.size;
+    return this.open.size + this.ended.size;
   }
 
   /** Estimated bytes of all tracked calls (at most `maxBytes`). */
   get bytes(): number {
-    return this.calls.totalWeight;
+    return this.open.totalWeight + this.ended.totalWeight;
   }
 
   /**
@@ -97,7 +100,7 @@ export class CallTracker {
   apply(input: CallEvent): CallEvent | undefined {
     const event = limitEvent(input);
     const t = this.now();
-    let state = this.calls.get(event.callId);
+    let state = this.stateOf(event.callId);
     if (state && t - state.touchedAt > this.ttlMs) state = undefined;
     state ??= newCallState(event, t);
     state.touchedAt = t;
@@ -123,17 +126,22 @@ export class CallTracker {
   idleCalls(idleMs: number, max: number): string[] {
     const t = this.now();
     const out: string[] = [];
-    for (const id of this.open) {
-      if (out.length >= max) break;
-      const state = this.calls.get(id);
-      if (state && t - state.touchedAt >= idleMs) out.push(id);
+    for (const [id, state] of this.open.oldestFirst()) {
+      // Oldest touched first: the rest are younger still.
+      if (out.length >= max || t - state.touchedAt < idleMs) break;
+      out.push(id);
     }
     return out;
   }
 
   /** Ids of the open calls (not ended), at most `max`. */
   openCalls(max: number): string[] {
-    return [...this.open].slice(0, max);
+    const out: string[] = [];
+    for (const [id] of this.open.oldestFirst()) {
+      if (out.length >= max) break;
+      out.push(id);
+    }
+    return out;
   }
 
   /** How many tracked calls have not ended. */
@@ -146,7 +154,7 @@ export class CallTracker {
    * undefined when the call is not tracked, has ended, or had an event after `quietSince` (ms).
    */
   close(callId: string, reason: SyntheticClose, provider: CallEvent['provider'], quietSince: number): CallEvent | undefined {
-    const state = this.calls.get(callId);
+    const state = this.open.get(callId);
     if (!state || state.ended || state.touchedAt > quietSince) return undefined;
     const t = this.now();
     const event = closeCallState(state, reason, provider, new Date(t).toISOString());
@@ -156,9 +164,9 @@ export class CallTracker {
 
   private store(state: CallState, t: number): void {
     const id = state.summary.callId;
-    this.calls.set(id, state, bytesOf(state));
-    if (state.ended) this.open.delete(id);
-    else this.open.add(id);
+    const [into, other] = state.ended ? [this.ended, this.open] : [this.open, this.ended];
+    other.delete(id);
+    into.set(id, state, bytesOf(state));
     this.evict(t, id);
   }
 
@@ -167,31 +175,47 @@ export class CallTracker {
    * copy. Undefined for a call not tracked (never seen, evicted, or past its TTL).
    */
   routeOf(callId: string): readonly RouteHop[] | undefined {
-    const state = this.calls.get(callId);
+    const state = this.stateOf(callId);
     if (!state || this.now() - state.touchedAt > this.ttlMs) return undefined;
     return state.summary.route;
   }
 
   /** A copy of call `callId`'s summary so far; undefined for a call not tracked. */
   summaryOf(callId: string): CallSummary | undefined {
-    const state = this.calls.get(callId);
+    const state = this.stateOf(callId);
     if (!state || this.now() - state.touchedAt > this.ttlMs) return undefined;
     return structuredClone(state.summary);
   }
 
   clear(): void {
-    this.calls.clear();
     this.open.clear();
+    this.ended.clear();
   }
 
-  /** Forgets the least recently active calls while over a bound; never `current`, the newest. */
+  private stateOf(callId: string): CallState | undefined {
+    return this.open.get(callId) ?? this.ended.get(callId);
+  }
+
+  /**
+   * Forgets calls past the TTL, then, while over a bound, the least recently active ended call,
+   * and only when no ended call is left the least recently active open one; never `current`.
+   */
   private evict(t: number, current: string): void {
-    for (let oldest = this.calls.oldest(); oldest && oldest.key !== current; oldest = this.calls.oldest()) {
-      const over = this.calls.size > this.maxCalls || this.calls.totalWeight > this.maxBytes;
-      if (!over && t - oldest.value.touchedAt <= this.ttlMs) break;
-      this.calls.delete(oldest.key);
-      this.open.delete(oldest.key);
+    for (const calls of [this.ended, this.open]) {
+      for (let oldest = calls.oldest(); oldest && oldest.key !== current; oldest = calls.oldest()) {
+        if (t - oldest.value.touchedAt <= this.ttlMs) break;
+        calls.delete(oldest.key);
+      }
     }
+    for (const calls of [this.ended, this.open]) {
+      for (let oldest = calls.oldest(); oldest && oldest.key !== current && this.overBounds(); oldest = calls.oldest()) {
+        calls.delete(oldest.key);
+      }
+    }
+  }
+
+  private overBounds(): boolean {
+    return this.size > this.maxCalls || this.bytes > this.maxBytes;
   }
 }
 

@@ -76,6 +76,11 @@ export class LruMap<K, V> {
     return this.oldestEntry;
   }
 
+  /** Entries from the least to the most recently set; do not change the map while iterating. */
+  *oldestFirst(): IterableIterator<[K, V]> {
+    for (let entry = this.oldestEntry; entry; entry = entry.newer) yield [entry.key, entry.value];
+  }
+
   clear(): void {
     this.entries.clear();
     this.oldestEntry = this.newestEntry = undefined;

@@ -41,6 +41,26 @@ describe('closing calls whose hangup never came', () => {
       assert.deepEqual(t.openCalls(10).sort(), ['c', 'd']);
     });
 
+    it('open calls outlive ended ones under pressure: a call whose hangup was lost is still closed after heavy traffic', () => {
+      const t = tracker({ maxCalls: 3 });
+      t.apply(event('lost', 'ringing'));
+      t.apply(event('lost', 'answered'));
+      for (let i = 0; i < 1000; i++) {
+        clock += 10;
+        t.apply(event(`c${i}`, 'ringing'));
+        t.apply(event(`c${i}`, 'hangup'));
+      }
+      assert.equal(t.size, 3, 'still bounded');
+      assert.deepEqual(t.openCalls(10), ['lost']);
+      assert.deepEqual(t.idleCalls(5000, 10), ['lost']);
+      const closed = t.close('lost', 'stale', 'voipnow', clock - 5000);
+      assert.equal(closed.call.answeredBy, '0003*210', 'the summary was kept, not started over');
+      assert.deepEqual(t.openCalls(10), []);
+      // Only open calls left: then the least recently active open call goes.
+      for (const id of ['p', 'q', 'r', 's']) t.apply(event(id, 'ringing'));
+      assert.deepEqual(t.openCalls(10), ['q', 'r', 's']);
+    });
+
     it('idle calls: open ones with no event for the period, at most max', () => {
       const t = tracker();
       t.apply(event('old', 'ringing'));
