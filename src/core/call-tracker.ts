@@ -305,7 +305,16 @@ export function applyCallEvent(state: CallState, input: CallEvent): CallEvent | 
   const { legTransferred, unlessEnded: _unlessEnded, ...out } = event;
   if (legTransferred && out.transfer === undefined && state.lastTransfer) out.transfer = state.lastTransfer;
   if (out.event === 'hangup' || out.event === 'recording') out.call = structuredClone(s);
+  if (out.event === 'hangup' && !state.ended) legHangups.add(out);
   return out;
+}
+
+/** Emitted hangups that ended a leg handed on by a transfer, not the call (kept off the public event). */
+const legHangups = new WeakSet<CallEvent>();
+
+/** Whether `event`, as the tracker emitted it, is the hangup that ended its call. */
+export function isFinalHangup(event: CallEvent): boolean {
+  return event.event === 'hangup' && !legHangups.has(event);
 }
 
 /**

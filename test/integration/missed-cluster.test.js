@@ -1,9 +1,9 @@
 'use strict';
-// pbx-missed in cluster mode (SPEC sections 8 and 9) with real parts: a redis-server of the test's
+// pbx-missed and pbx-stats in cluster mode (SPEC sections 8, 9 and 10) with real parts: a redis-server of the test's
 // own, two Node-RED processes with the same flows behind the round-robin proxy, the 3CX simulator
 // sending its webhooks through the proxy (so the calls land on alternating instances). Every
 // missed call and every resolution comes out exactly once across the instances, and `list` and
-// `resolve` answer the same from either instance.
+// `resolve` answer the same from either instance; the queue statistics are the same on both.
 const assert = require('node:assert/strict');
 const { startRedis } = require('../helpers/redis-server');
 const { startReplicas } = require('../helpers/replicas');
@@ -44,6 +44,11 @@ function missedFlows({ collectorUrl }) {
     post('post-missed', `${collectorUrl}/missed`, z),
     fn('wrap-resolved', wrapOutput, ['post-resolved'], z),
     post('post-resolved', `${collectorUrl}/resolved`, z),
+    { id: 'ps', type: 'pbx-stats', z, pbx: 'cfg', queues: '', window: 15, serviceLevel: 20, interval: 0, wires: [['wrap-stats']] },
+    fn('wrap-stats', wrapOutput, ['post-stats'], z),
+    post('post-stats', `${collectorUrl}/stats`, z),
+    { id: 'stats-in', type: 'http in', z, url: '/it/stats', method: 'post', upload: false, swaggerDoc: '', wires: [['ps', 'stats-ack']] },
+    { id: 'stats-ack', type: 'http response', z, statusCode: '200', headers: {}, wires: [] },
     { id: 'in', type: 'http in', z, url: '/it/missed', method: 'post', upload: false, swaggerDoc: '', wires: [['unpack', 'ack']] },
     fn('unpack', unpackInput, ['pm'], z),
     { id: 'ack', type: 'http response', z, statusCode: '200', headers: {}, wires: [] },
@@ -51,7 +56,7 @@ function missedFlows({ collectorUrl }) {
   return laidOut(nodes);
 }
 
-describe('integration: pbx-missed across two Node-RED instances sharing one Redis', function () {
+describe('integration: pbx-missed and pbx-stats across two Node-RED instances sharing one Redis', function () {
   this.timeout(120000);
   let redis;
   let sim;
@@ -163,5 +168,29 @@ describe('integration: pbx-missed across two Node-RED instances sharing one Redi
     assert.deepEqual((await list(0)).body.payload, []);
     await settle();
     assert.equal(replicas.collected('/resolved').length, before + 1, 'the second resolve found nothing');
+  });
+  it('pbx-stats: the calls through queue 820 counted once across instances, the same figures from either', async () => {
+    /** The figures instance `i` sends for queue 820 when asked. */
+    async function statsOf(i) {
+      const before = replicas.collected('/stats').length;
+      const res = await fetch(replicas.directUrl(i, '/it/stats'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(res.status, 200);
+      const got = await replicas.waitFor('/stats', before + 1);
+      const mine = got.slice(before).find((m) => m.instance === i && m.body.topic === '820');
+      assert.ok(mine, `instance ${i} sent the figures of queue 820`);
+      return mine.body.payload;
+    }
+    const [on0, on1] = [await statsOf(0), await statsOf(1)];
+    // Four incoming-missed calls (IVR 800 → queue 820 → 202, hung up unanswered), every delivery also replayed.
+    assert.deepEqual(
+      [on0.offered, on0.answered, on0.abandoned, on0.abandonRate, on0.serviceLevelPercent, on0.waitingNow],
+      [4, 0, 4, 100, 0, 0],
+    );
+    assert.ok(on0.averageWaitSeconds > 0);
+    assert.deepEqual(on1, on0);
   });
 });

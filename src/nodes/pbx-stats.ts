@@ -1,0 +1,194 @@
+import type { Account } from '../core/account';
+import { PbxError } from '../core/errors';
+import {
+  DEFAULT_INTERVAL_SECONDS,
+  DEFAULT_SERVICE_LEVEL_SECONDS,
+  DEFAULT_WINDOW_MINUTES,
+  MAX_INTERVAL_SECONDS,
+  MAX_SERVICE_LEVEL_SECONDS,
+  MAX_WINDOW_MINUTES,
+  QueueStats,
+  queuesOf,
+  type AgentCounts,
+  type QueueFigures,
+} from '../core/queue-stats';
+import { rateLimited } from '../core/rate-limit';
+import { isStoreError, type StateStore } from '../core/state';
+import { messageOf } from './as-pbx-error';
+import { t } from './i18n';
+import { migrateNode } from './migrate';
+import { configStatus, healthAwareStatus } from './node-status';
+import type { PbxConfigNode } from './pbx-config';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
+
+/** Events waiting for the store; past it an event is not counted, with a warning (the store is too slow). */
+export const MAX_PENDING_EVENTS = 5000;
+/** Agents are read from the PBX at most this often per queue, whatever the interval. */
+const MIN_AGENT_POLL_SECONDS = 5;
+/** How long a closing node waits for the events it is still counting. */
+const CLOSE_WAIT_MS = 5000;
+
+export default function register(RED: NodeAPI): void {
+  function PbxStats(this: Node, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
+    const node = this;
+    const def = migrateNode(RED, node, saved);
+    const config = RED.nodes.getNode(String(def.pbx ?? '')) as PbxConfigNode | null;
+    const account = config?.account;
+    const status = healthAwareStatus(RED, node, account);
+
+    if (!account) {
+      status.set(configStatus(RED, config));
+      node.on('input', (_msg, _send, done) => done(new PbxError('invalid_input', config?.configError ?? t(RED, 'errors.no-config'))));
+      node.on('close', (_removed, done) => {
+        status.close();
+        done();
+      });
+      return;
+    }
+
+    const intervalSeconds = boundedNumber(def.interval, DEFAULT_INTERVAL_SECONDS, 0, MAX_INTERVAL_SECONDS);
+    const stats = new QueueStats({
+      store: account.stateStore,
+      owner: node.id,
+      queues: queuesOf(def.queues),
+      windowMinutes: boundedNumber(def.window, DEFAULT_WINDOW_MINUTES, 1, MAX_WINDOW_MINUTES),
+      serviceLevelSeconds: boundedNumber(def.serviceLevel, DEFAULT_SERVICE_LEVEL_SECONDS, 1, MAX_SERVICE_LEVEL_SECONDS),
+    });
+    const agents = account.supports('status', 'queue-agents')
+      ? new AgentPoller(account, account.stateStore, node.id, Math.max(intervalSeconds, MIN_AGENT_POLL_SECONDS))
+      : undefined;
+    const warnFailure = rateLimited((m) => node.warn(m));
+    let chain: Promise<void> = Promise.resolve();
+    let pending = 0;
+
+    /** Runs `work` after the events queued before it, so figures include every event received. */
+    function enqueue<T>(work: () => Promise<T>): Promise<T> {
+      pending++;
+      const result = chain.then(work).finally(() => pending--);
+      chain = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      return result;
+    }
+
+    const unsubscribe = account.subscribe((event) => {
+      if (!stats.concerns(event)) return;
+      if (pending >= MAX_PENDING_EVENTS) return warnFailure(t(RED, 'stats.warn.overloaded'));
+      enqueue(() => stats.apply(event)).catch((err: unknown) => warnFailure(t(RED, 'stats.warn.failed', { reason: messageOf(err) })));
+    });
+
+    /** The figures of every queue, with agents where the provider has them. */
+    async function currentFigures(): Promise<QueueFigures[]> {
+      const figures = await enqueue(() => stats.figures());
+      if (agents) {
+        for (const f of figures) {
+          const counts = await agents.countsOf(f.queue).catch((err: unknown) => {
+            warnFailure(t(RED, 'stats.warn.agents', { queue: f.queue, reason: messageOf(err) }));
+            return undefined;
+          });
+          if (counts) f.agents = counts;
+        }
+      }
+      const waiting = figures.reduce((n, f) => n + f.waitingNow, 0);
+      status.set({ fill: 'green', shape: 'dot', text: t(RED, 'stats.status.queues', { count: figures.length, waiting }) });
+      return figures;
+    }
+
+    let sending = false;
+    const timer =
+      intervalSeconds > 0
+        ? setInterval(() => {
+            // A slow store skips a round rather than piling rounds up.
+            if (sending) return;
+            sending = true;
+            currentFigures()
+              .then((figures) => {
+                for (const f of figures) node.send({ topic: f.queue, payload: f });
+              })
+              .catch((err: unknown) => warnFailure(t(RED, 'stats.warn.failed', { reason: messageOf(err) })))
+              .finally(() => (sending = false));
+          }, intervalSeconds * 1000)
+        : undefined;
+    timer?.unref?.();
+    status.set({ fill: 'green', shape: 'dot', text: t(RED, 'stats.status.queues', { count: 0, waiting: 0 }) });
+
+    node.on('input', (msg, send, done) => {
+      currentFigures()
+        .then((figures) => {
+          for (const f of figures) send({ ...msg, topic: f.queue, payload: f } as NodeMessage);
+          done();
+        })
+        .catch((err: unknown) => {
+          const reason = messageOf(err);
+          const error = new PbxError(isStoreError(err) ? 'unreachable' : 'provider_error', t(RED, 'stats.errors.store', { reason }));
+          msg.pbx = { provider: account.definition.id, error: error.toJSON() };
+          done(error);
+        });
+    });
+
+    node.on('close', (removed, done) => {
+      if (timer) clearInterval(timer);
+      unsubscribe();
+      status.close();
+      // A removed node's figures go with it; a redeployed node's stay for its successor.
+      if (removed) void enqueue(() => stats.clear()).catch(() => undefined);
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(guard);
+        done();
+      };
+      const guard = setTimeout(finish, CLOSE_WAIT_MS);
+      void chain.finally(finish);
+    });
+  }
+  RED.nodes.registerType('pbx-stats', PbxStats);
+}
+
+/**
+ * Agents per queue from `queue-agents`, read at most every `periodSeconds` per queue. The counts
+ * are kept in the state store, so in cluster mode one instance reads them for all (a claim per period).
+ */
+export class AgentPoller {
+  constructor(
+    private readonly account: Account,
+    private readonly store: StateStore,
+    private readonly owner: string,
+    private readonly periodSeconds: number,
+  ) {}
+
+  async countsOf(queue: string): Promise<AgentCounts | undefined> {
+    const key = `stats:${this.owner}:agents:${queue}`;
+    const periodMs = this.periodSeconds * 1000;
+    if (await this.store.claim(`stats:${this.owner}:agents-poll:${queue}`, periodMs)) {
+      const result = await this.account.run('status', 'queue-agents', { queue });
+      const counts = agentCountsOf(result.payload);
+      await this.store.set(key, counts, 3 * periodMs);
+      return counts;
+    }
+    return this.store.get<AgentCounts>(key);
+  }
+}
+
+/** `queue-agents` agents (`[{ extension, loggedIn, state }]`) counted: logged in, idle, busy. */
+export function agentCountsOf(agents: unknown): AgentCounts {
+  const counts: AgentCounts = { loggedIn: 0, available: 0, busy: 0 };
+  if (!Array.isArray(agents)) return counts;
+  for (const agent of agents as Array<{ loggedIn?: unknown; state?: unknown }>) {
+    if (agent?.loggedIn !== true) continue;
+    counts.loggedIn++;
+    if (agent.state === 'idle') counts.available++;
+    else counts.busy++;
+  }
+  return counts;
+}
+
+/** A number property within [min, max]; the default when absent or not a number in range. */
+function boundedNumber(value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  return Number.isFinite(n) && n >= min && n <= max ? n : fallback;
+}
