@@ -268,6 +268,39 @@ describe('simulator queue load, per provider, through the real normalizers and c
     assert.deepEqual(free, [['117', ['204']]]);
   });
 
+  it('at most maxConcurrent calls at once: a call due while they last starts when one ends', async () => {
+    sim = await startSimulator({ providers: ['cloud-callcenter'], stepMs: 0 });
+    sim.setWebhook('cloud-callcenter', collector.url);
+    const log = await sim
+      .provider('cloud-callcenter')
+      .playQueueLoad({ seed: 11, calls: 6, ratePerSecond: 100, maxConcurrent: 2, answerRatio: 0.5, waitMs: 40, abandonMs: 40, talkMs: 40 });
+    const spans = log.calls.map((c) => [c.visits[0].enteredAt, c.visits.at(-1).endedAt]);
+    const most = Math.max(...spans.map(([start]) => spans.filter(([s, e]) => s <= start && e > start).length));
+    assert.equal(log.calls.length, 6);
+    assert.ok(most <= 2, JSON.stringify(spans));
+  });
+
+  it("endless (the command's demo load): keeps no log, goes on until stopped, then sends nothing more", async () => {
+    sim = await startSimulator({ providers: ['3cx-webapi'], stepMs: 0 });
+    sim.setWebhook('3cx-webapi', collector.url);
+    const provider = sim.provider('3cx-webapi');
+    let hangups = 0;
+    let enough;
+    const reached = new Promise((r) => (enough = r));
+    collector.onInput = (input) => {
+      if (input.body?.Event === 'incoming' && ++hangups === 12) enough();
+    };
+    const running = provider.playQueueLoad({ calls: 2, ratePerSecond: 100, waitMs: 5, abandonMs: 5, talkMs: 5 }, { endless: true });
+    await reached; // past `calls`: endless ignores it
+    provider.stopQueueLoad();
+    const log = await running;
+    assert.equal(log.stopped, true);
+    assert.deepEqual(log.calls, []);
+    const count = collector.inputs.length;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(collector.inputs.length, count);
+  });
+
   it('control API: POST /_sim/queue-load answers the log; 400 on bad options, 409 without a target; reset stops a load', async () => {
     sim = await startSimulator({ providers: ['voipnow'], stepMs: 5 });
     const post = async (body) => {
@@ -292,12 +325,13 @@ describe('simulator queue load, per provider, through the real normalizers and c
     assert.ok(ok.body.calls.every((c) => c.visits.length === 1 && c.visits[0].endedAt >= c.visits[0].enteredAt));
 
     // A long load, stopped by a reset: the log says so, nothing is sent after.
-    const long = sim.provider('voipnow').playQueueLoad({ calls: 100, ratePerSecond: 1, waitMs: 60000, abandonMs: 60000 });
+    const long = sim.provider('voipnow').playQueueLoad({ seed: 2, calls: 100, ratePerMinute: 6, waitMs: 60000, abandonMs: 60000 });
     const reset = await fetch(`${sim.url}/_sim/reset`, { method: 'POST' });
     assert.equal(reset.status, 200);
     const stopped = await long;
     assert.equal(stopped.stopped, true);
-    assert.ok(stopped.calls.length <= 1);
+    // Seed 2 plans the first arrival 13 s in: the reset came first.
+    assert.deepEqual(stopped.calls, []);
     const count = collector.inputs.length;
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(collector.inputs.length, count);
