@@ -2,6 +2,7 @@ import { lookupTable, ownProperty } from '../core/lookup';
 import { placedCallOutcome } from './call-outcomes';
 import { CREOMATE_EVENT, GET_SCHEME_EVENT, THREE_CX_SCENARIOS, type ThreeCxStep } from './3cx-scenarios';
 import { LOST_HANGUP, OUTCOME_SCENARIO_NAMES, missedCallbackScenarios } from './outcome-scenarios';
+import { QueueLoadPlayer, type QueueLoadCall, type QueueLoadHost, type QueueLoadLog, type QueueLoadMode } from './queue-load';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { WebhookSender, type WebhookScheme } from './webhook-sender';
@@ -89,7 +90,7 @@ const RECORD_TYPES = lookupTable<Extension['recordType']>({ ALL: 'All', EXTERNAL
  * The 3CX WebAPI add-on on loopback: `GET /webapi/{accessKey}/{method}` with the documented
  * responses, in-memory extensions, queues and calls, and the documented webhooks.
  */
-export class ThreeCxSimulator implements ProviderSimulator {
+export class ThreeCxSimulator implements ProviderSimulator, QueueLoadHost {
   readonly id = '3cx-webapi';
   readonly prefix = '/webapi';
   readonly sender: WebhookSender;
@@ -101,6 +102,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
   private readonly stepMs: number;
   private readonly talkMs: number;
   readonly edition: ThreeCxEdition;
+  private readonly queueLoad = new QueueLoadPlayer(this);
 
   constructor(private readonly options: ThreeCxSimOptions) {
     this.sender = new WebhookSender(options.scheme ?? 'post');
@@ -111,6 +113,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
   }
 
   reset(): void {
+    this.queueLoad.stop();
     for (const c of this.calls.values()) clearTimeout(c.timer);
     this.calls.clear();
     this.extensions.clear();
@@ -564,6 +567,84 @@ export class ThreeCxSimulator implements ProviderSimulator {
     call.timer = setTimeout(() => void this.answerCall(call), this.stepMs);
   }
 
+  // --- queue load (queue-load.ts) ------------------------------------------------------------
+
+  /** Plays a queue load (QUEUE_LOAD_OPTIONS); resolves with its log once every call has ended. */
+  playQueueLoad(options: Record<string, unknown> = {}, mode?: QueueLoadMode): Promise<QueueLoadLog> {
+    return this.queueLoad.play(options, mode);
+  }
+
+  stopQueueLoad(): void {
+    this.queueLoad.stop();
+  }
+
+  readonly loadQueues = [...QUEUES.keys()];
+
+  loadAgents(queue: string): readonly string[] {
+    const members = QUEUES.get(queue) ?? [];
+    const loggedIn = members.filter((m) => this.loggedIn(queue, m));
+    return loggedIn.length ? loggedIn : members;
+  }
+
+  get loadRingMs(): number {
+    return this.stepMs;
+  }
+
+  /**
+   * A load call as the add-on reports one (the documented incoming scenarios): IVR 800, then the
+   * queue rings (`Usertype` queue), the agent rings and picks up (leg 1), talks and hangs up
+   * (`Finishtype` Ok), recordings follow; a caller who gives up ends with `Finishtype` Missed at the
+   * queue. A blind transfer into another queue: that queue rings on the agent's leg, its agent
+   * picks up the next leg with `Trtype` Blind, as in the documented blind-transfer scenario.
+   */
+  startLoadCall(index: number): QueueLoadCall {
+    const ctx = this.scenarioContext('inbound', { caller: `0555${String(100000 + (index % 900000))}` });
+    const agents: Array<{ agent: string; leg: number }> = [];
+    let leg = 0;
+    let answeredAt = 0;
+    const stamped = async (step: ThreeCxStep, withRecording = false): Promise<number> => {
+      const at = Date.now();
+      await this.emit(step, ctx, withRecording);
+      return at;
+    };
+    const recordings = async () => {
+      if (ctx.edition === 'creomate') return;
+      for (const a of [...agents].reverse()) await this.emit({ Event: 'recording', User: a.agent, leg: a.leg }, ctx);
+    };
+    return {
+      callId: ctx.edition === 'creomate' ? ctx.chid : ctx.base,
+      enter: async (queue, _agent, transferredBy) => {
+        if (transferredBy === undefined) await this.emit({ Event: 'ringing', User: IVRS[0], Usertype: 'other', leg }, ctx);
+        return stamped({ Event: 'ringing', User: queue, Usertype: 'queue', leg });
+      },
+      ringAgent: async (_queue, agent) => void (await this.emit({ Event: 'ringing', User: agent, Usertype: 'ext', leg }, ctx)),
+      answer: async (_queue, agent) => {
+        const transferred = leg > 0;
+        leg += 1;
+        agents.push({ agent, leg });
+        const at = await stamped({ Event: 'incomingcall_started', User: agent, Trtype: transferred ? 'Blind' : 'NotDef', leg });
+        answeredAt = at;
+        return at;
+      },
+      hangUp: async (queue, agent) => {
+        const talked = agent !== undefined;
+        const at = await stamped(
+          {
+            Event: 'incoming',
+            User: agent ?? queue,
+            Finishtype: talked ? 'Ok' : 'Missed',
+            Transfer: 'False',
+            Duration: talked ? clock(Math.max(1, Math.round((Date.now() - answeredAt) / 1000))) : '',
+            leg,
+          },
+          ctx.edition === 'creomate' && talked,
+        );
+        await recordings();
+        return at;
+      },
+    };
+  }
+
   // --- live calls started by call control -------------------------------------------------
 
   private async playMakecall(ext: string, destination: string, chid: string): Promise<void> {
@@ -657,7 +738,7 @@ export class ThreeCxSimulator implements ProviderSimulator {
 
   private statusOf(num: string): string {
     const call = this.callOf(num);
-    if (!call) return 'Free';
+    if (!call) return this.queueLoad.isBusy(num) ? 'Talking' : 'Free';
     return call.state === 'Talking' ? 'Talking' : 'Ringing';
   }
 
@@ -682,6 +763,11 @@ export class ThreeCxSimulator implements ProviderSimulator {
       routingTo: c.state === 'Routing' ? [me] : [],
     };
   }
+}
+
+/** Talk time as the add-on writes it: "mm:ss". */
+function clock(seconds: number): string {
+  return `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
 function isEdition(value: string): value is ThreeCxEdition {

@@ -2,8 +2,10 @@ import { parseArgs } from 'node:util';
 import { describeProviders, SIMULATED_PROVIDER_IDS, startSimulator, THREE_CX_EDITIONS, type ThreeCxEdition } from './index';
 import { BUSY_SUFFIX, NO_ANSWER_SUFFIX } from './call-outcomes';
 import type { CloudCallCenterModes } from './cloud-callcenter';
+import { DEMO_QUEUE_LOAD, queueLoadDemoText } from './queue-load-demo';
 import type { Simulator } from './server';
 import { VOIPNOW_EVENT_SENDERS, VoipNowSimulator, type VoipNowEventSender } from './voipnow';
+import { QUEUE_LOAD_OPTIONS } from './queue-load';
 import { webhookTargetProblem } from './webhook-sender';
 
 /** The port the example flows' pbx-config nodes point at. */
@@ -24,6 +26,8 @@ export interface CliOptions {
   callCenterModes: Partial<CloudCallCenterModes>;
   /** Whose 3CX WebAPI add-on the 3cx-webapi simulator speaks. */
   edition: ThreeCxEdition;
+  /** Providers that play the endless demo queue load (--queue-load). */
+  queueLoad: string[];
 }
 
 /** A command line the simulator cannot run with: exit code 2 and the message. */
@@ -40,6 +44,7 @@ const OPTIONS = {
   'callcenter-cdr': { type: 'string' },
   'callcenter-cdr-without-commas': { type: 'boolean' },
   'callcenter-makecall-without-uuid': { type: 'boolean' },
+  'queue-load': { type: 'string' },
 } as const;
 
 export function parseCliArgs(argv: string[]): CliOptions {
@@ -54,6 +59,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     'callcenter-cdr'?: string;
     'callcenter-cdr-without-commas'?: boolean;
     'callcenter-makecall-without-uuid'?: boolean;
+    'queue-load'?: string;
   };
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
@@ -88,7 +94,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
     webhooks: webhookTargets(values.webhook ?? [], providers),
     callCenterModes,
     edition,
+    queueLoad: [],
   };
+  if (values['queue-load'] !== undefined) options.queueLoad = queueLoadProviders(values['queue-load'], providers, options.webhooks);
   const sender = values['voipnow-sender'];
   if (sender !== undefined) {
     options.voipnowSender = VOIPNOW_EVENT_SENDERS.find((s) => s === sender);
@@ -118,6 +126,18 @@ function webhookTargets(values: string[], providers: string[]): Record<string, s
   return targets;
 }
 
+/** `--queue-load <provider>[,<provider>]` or `all`: each simulated, each with a webhook target. */
+function queueLoadProviders(value: string, providers: string[], webhooks: Record<string, string>): string[] {
+  const ids = value === 'all' ? providers : [...new Set(value.split(',').map((id) => id.trim()))];
+  for (const id of ids) {
+    if (!SIMULATED_PROVIDER_IDS.includes(id)) throw new UsageError(`--queue-load: ${noSuchProvider(id)}`);
+    if (!providers.includes(id)) throw new UsageError(`--queue-load: ${id} is not simulated (--provider ${providers.join(',')})`);
+    if (!Object.prototype.hasOwnProperty.call(webhooks, id))
+      throw new UsageError(`--queue-load: ${id} has no webhook target for its calls (--webhook ${id}=<url>)`);
+  }
+  return ids;
+}
+
 function noSuchProvider(id: string | undefined): string {
   return `no provider "${id}" (${SIMULATED_PROVIDER_IDS.join(', ')})`;
 }
@@ -132,6 +152,7 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
       .join(', ')}`,
     ...wrap(p.scenarios.join(', '), 78).map((line, i) => `${i ? column : '    scenarios         '}${line}`),
     ...Object.entries(p.scenarioOptions).map(([k, v], i) => `${i ? column : '    scenario options  '}${k}: ${v}`),
+    `    queue load queues ${p.loadQueues.join(', ')}`,
   ]);
   return [
     'Usage: pbx-simulator [--port <n>] [--host <address>] [--provider <id>|all] [--webhook [<provider>=]<url>]... [--edition k2m|creomate]',
@@ -160,6 +181,9 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     '  --callcenter-makecall-without-uuid',
     '                              cloud-callcenter MakeCall / DoubleCall answer without the call uuid, as',
     '                              documented (calls are then matched by their customuuid / reference)',
+    '  --queue-load <provider>[,<provider>]|all',
+    '                              keep playing a gentle queue load to those providers until stopped:',
+    ...queueLoadDemoText().map((line) => `                              ${line}`),
     '  -h, --help                  this text',
     '',
     'Calls placed through the API (makecall, doublecall) end as the destination number chooses:',
@@ -185,7 +209,14 @@ export function helpText(options: Pick<CliOptions, 'port' | 'host'> = { port: DE
     '  GET  /_sim/requests             the API requests received (?provider=<id>; DELETE clears them)',
     '  POST /_sim/faults               {"pathPrefix","status"|"delayMs"|"reset"|"rawBody","times"}: answer',
     '                                  matching API requests badly (DELETE clears all)',
-    '  POST /_sim/reset                back to the initial extensions, no calls, no faults',
+    '  POST /_sim/queue-load           {"provider":"<id>", ...queue load options}: plays a queue load and answers',
+    '                                  its ground-truth log once every call has ended (400 on bad options):',
+    ...Object.entries(QUEUE_LOAD_OPTIONS).flatMap(([k, v]) =>
+      wrap(`${k}: ${v}`, 66)
+        .map((l, i) => `${i ? '      ' : '    '}${l}`)
+        .map((l) => `                              ${l}`),
+    ),
+    '  POST /_sim/reset                back to the initial extensions, no calls, no faults, no queue load',
     '',
     'Example: Node-RED on 127.0.0.1:1880 with the 3CX examples imported; the pbx-config node shows its',
     'webhook URL (it ends in the webhook secret):',
@@ -214,7 +245,7 @@ export function shownTarget(url: string): string {
   return `${u.protocol}//${u.host}${segments.join('/')}`;
 }
 
-function startedText(sim: Simulator): string {
+function startedText(sim: Simulator, queueLoads: string[] = []): string {
   const example = sim.providers.find((p) => p.sender.url) ?? sim.providers[0];
   return [
     `pbx-simulator listening on ${sim.url}`,
@@ -229,6 +260,7 @@ function startedText(sim: Simulator): string {
       : []),
     `Play a scenario: curl -X POST ${sim.url}/_sim/scenario -H 'Content-Type: application/json' ` +
       `-d '{"provider":"${example.id}","name":"${example.scenarios().find((n) => n.includes('missed')) ?? example.scenarios()[0]}"}'`,
+    ...queueLoads.map((l) => `Queue load ${l}`),
     'Scenarios, options and the control API: pbx-simulator --help',
     'Ctrl-C stops it.',
     '',
@@ -272,7 +304,15 @@ export async function main(argv: string[]): Promise<void> {
     const voipnow = sim.provider('voipnow');
     if (voipnow instanceof VoipNowSimulator) voipnow.useEventSender(options.voipnowSender);
   }
-  process.stdout.write(startedText(sim));
+  const queueLoads = options.queueLoad.map((id) => {
+    const provider = sim.provider(id);
+    provider
+      .playQueueLoad?.(DEMO_QUEUE_LOAD, { endless: true })
+      .catch((err: unknown) => process.stderr.write(`pbx-simulator: the queue load of ${id} stopped: ${String(err)}\n`));
+    const queues = provider.loadQueues?.slice(0, 2).join(', ');
+    return `${id}: queues ${queues}, ${DEMO_QUEUE_LOAD.ratePerMinute} calls a minute, until stopped`;
+  });
+  process.stdout.write(startedText(sim, queueLoads));
   let stopping = false;
   const stop = () => {
     // A second signal does not wait for webhooks still on their way.

@@ -3,6 +3,7 @@ import { lookupTable, ownProperty } from '../core/lookup';
 import { CALL_CENTER_SCENARIOS, type CallCenterScenario, type CallCenterStep } from './cloud-callcenter-scenarios';
 import { placedCallOutcome } from './call-outcomes';
 import { LOST_HANGUP, OUTCOME_SCENARIO_NAMES, missedCallbackScenarios } from './outcome-scenarios';
+import { QueueLoadPlayer, type QueueLoadCall, type QueueLoadHost, type QueueLoadLog, type QueueLoadMode } from './queue-load';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { WebhookSender } from './webhook-sender';
@@ -58,6 +59,8 @@ interface LiveCall {
   answeredAt?: number;
   state: 'ring' | 'answer';
   timer?: NodeJS.Timeout;
+  /** The company number on the call (a load call: the hotline dialled); default DISNUMBER. */
+  disnumber?: string;
 }
 
 type Fields = Record<string, string>;
@@ -73,6 +76,8 @@ const GROUPS: Record<string, string[]> = {
   night: ['90240007', '90240008'],
 };
 const QUEUES: Record<string, string[]> = { 'queue-1': ['90240001', '90240002'], 'queue-2': ['90240004'], 'queue-3': [] };
+/** Hotline numbers a queue load dials, each answered by a task group's seats (pbx-stats users name the hotline). */
+const LOAD_HOTLINES = lookupTable({ '4008009001': 'queue-1', '4008009002': 'queue-2' });
 
 /** The callbacks have no busy signal: a callback to a busy line ends as an unanswered one. */
 const CALLBACK_SCENARIOS = missedCallbackScenarios({
@@ -113,7 +118,7 @@ const REQUIRED = lookupTable<string[]>({
  * to `/callcenter`, PhalApi `{ret, data, msg}` answers, login tokens that expire, in-memory
  * extensions, groups, queues and calls, and the JSON call-status and CDR callbacks.
  */
-export class CloudCallCenterSimulator implements ProviderSimulator {
+export class CloudCallCenterSimulator implements ProviderSimulator, QueueLoadHost {
   readonly id = 'cloud-callcenter';
   readonly prefix = '/callcenter';
   readonly sender = new WebhookSender('post');
@@ -132,6 +137,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
   private origin = 'http://127.0.0.1';
   /** The API variant this account shows (see CloudCallCenterModes). */
   modes: CloudCallCenterModes;
+  private readonly queueLoad = new QueueLoadPlayer(this);
 
   listening(url: string): void {
     this.origin = url;
@@ -151,6 +157,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
   }
 
   reset(): void {
+    this.queueLoad.stop();
     for (const call of this.calls.values()) clearTimeout(call.timer);
     this.calls.clear();
     this.tokens.clear();
@@ -514,7 +521,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
       companycode: COMPANY.code,
       customuuid: call.customuuid,
       direction: call.direction,
-      disnumber: DISNUMBER,
+      disnumber: call.disnumber ?? DISNUMBER,
       extnumber: ext,
       isbleg: String(bleg),
       method: call.method,
@@ -551,7 +558,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
       billsec: String(billsec),
       hangupdirection: call.direction === 'callin' ? '1' : '2',
       hangupcause: recorded ? '10001' : '10016',
-      disnumber: DISNUMBER,
+      disnumber: call.disnumber ?? DISNUMBER,
       destnumber: call.callee,
       recordurl: recorded ? `${this.origin}${this.prefix}/record/${call.uuid}.mp3` : '',
       recordfilename: recorded ? `${call.uuid}.mp3` : '',
@@ -575,7 +582,7 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
       billsec,
       hangupdirection: 10015,
       hangupcause: recorded ? 10001 : 10016,
-      disnumber: DISNUMBER,
+      disnumber: call.disnumber ?? DISNUMBER,
       destnumber: call.callee,
       downloadip: new URL(this.origin).host,
       recordfilename: recorded ? `${this.prefix.slice(1)}/record/${call.uuid}.mp3` : '',
@@ -644,6 +651,68 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
     return this.sendStatus(call, step.status, ext, step.bleg === true);
   }
 
+  // --- queue load (queue-load.ts) ----------------------------------------------------------
+
+  /** Plays a queue load (QUEUE_LOAD_OPTIONS); resolves with its log once every call has ended. */
+  playQueueLoad(options: Record<string, unknown> = {}, mode?: QueueLoadMode): Promise<QueueLoadLog> {
+    return this.queueLoad.play(options, mode);
+  }
+
+  stopQueueLoad(): void {
+    this.queueLoad.stop();
+  }
+
+  readonly loadQueues = [...LOAD_HOTLINES.keys()];
+
+  readonly loadTransfersUnsupported = "the call center's callbacks name no queue, so a move between queues cannot be shown";
+
+  /** The task group's seats signed in and not paused, else its members. */
+  loadAgents(hotline: string): readonly string[] {
+    const group = LOAD_HOTLINES.get(hotline) ?? '';
+    const seats = [...(this.seats.get(group) ?? [])].filter(([, paused]) => !paused).map(([ext]) => ext);
+    return seats.length ? seats : (ownProperty(QUEUES, group) ?? []);
+  }
+
+  /** The seat's ring is the call entering the queue: the wait is all ringing. */
+  readonly loadRingMs = 0;
+
+  /**
+   * A load call as the callbacks show one: an inbound call (`callin`, method 6) to the hotline
+   * (`disnumber`) rings at a seat (the call enters the queue: pbx-stats matches the hotline), is
+   * answered there, hangs up, then its CDR follows (with a recording when answered). A caller who
+   * gives up: ring, hangup, CDR.
+   */
+  startLoadCall(index: number): QueueLoadCall {
+    const call = this.newCall('', `1380013${String(8000 + (index % 2000)).padStart(4, '0')}`, '', 'callin', '6', '');
+    this.calls.delete(call.uuid); // the simulator's live calls are those of its API; a load keeps its own
+    const stamped = async (status: 'ring' | 'answer' | 'hangup') => {
+      const at = Date.now();
+      await this.sendStatus(call, status, call.ext, false);
+      return at;
+    };
+    return {
+      callId: call.uuid,
+      enter: (hotline, agent) => {
+        Object.assign(call, { ext: agent, callee: agent, disnumber: hotline, starttime: unixNow() });
+        return stamped('ring');
+      },
+      ringAgent: async () => undefined,
+      answer: async () => {
+        call.state = 'answer';
+        call.answeredAt = Date.now();
+        return stamped('answer');
+      },
+      hangUp: async () => {
+        const at = await stamped('hangup');
+        const end = Date.now();
+        const billsec = call.answeredAt ? Math.max(1, Math.round((end - call.answeredAt) / 1000)) : 0;
+        await sleep(this.stepMs);
+        await this.sendCdr(call, billsec, call.answeredAt ? Math.round(call.answeredAt / 1000) : 0, Math.round(end / 1000));
+        return at;
+      },
+    };
+  }
+
   // --- helpers ------------------------------------------------------------------------------
 
   private callOf(ext: string): LiveCall | undefined {
@@ -653,7 +722,8 @@ export class CloudCallCenterSimulator implements ProviderSimulator {
   /** Numeric extension status: 1201 idle, 1202 ringing, 1204 in a call. */
   private extStatusCode(ext: string): number {
     const call = this.callOf(ext);
-    return !call ? 1201 : call.state === 'answer' ? 1204 : 1202;
+    if (!call) return this.queueLoad.isBusy(ext) ? 1204 : 1201;
+    return call.state === 'answer' ? 1204 : 1202;
   }
 }
 

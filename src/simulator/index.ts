@@ -9,6 +9,17 @@ export { Simulator } from './server';
 export { ThreeCxSimulator, THREE_CX_EDITIONS, type ThreeCxEdition } from './3cx-webapi';
 export { CloudCallCenterSimulator } from './cloud-callcenter';
 export { VoipNowSimulator } from './voipnow';
+export {
+  planQueueLoad,
+  queueLoadFigures,
+  queueLoadSettings,
+  QueueLoadOptionError,
+  QUEUE_LOAD_DEFAULTS,
+  QUEUE_LOAD_LIMITS,
+  QUEUE_LOAD_OPTIONS,
+  type QueueFigures,
+  type QueueLoadLog,
+} from './queue-load';
 
 export interface SimulatorOptions {
   port?: number;
@@ -86,11 +97,20 @@ export function describeProviders(): Array<{
   credentials: Record<string, string>;
   scenarios: string[];
   scenarioOptions: Readonly<Record<string, string>>;
+  /** The queues (call center: hotlines) a queue load may use. */
+  loadQueues: string[];
 }> {
   return SIMULATED_PROVIDER_IDS.map((id) => {
     const entry = SIMULATED[id as keyof typeof SIMULATED];
     const p = entry.start({});
-    return { id, prefix: p.prefix, credentials: { ...entry.credentials }, scenarios: p.scenarios(), scenarioOptions: p.scenarioOptions };
+    return {
+      id,
+      prefix: p.prefix,
+      credentials: { ...entry.credentials },
+      scenarios: p.scenarios(),
+      scenarioOptions: p.scenarioOptions,
+      loadQueues: [...(p.loadQueues ?? [])],
+    };
   });
 }
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { QueueLoadOptionError } from './queue-load';
 import type { Fault, ProviderSimulator, SimReply, SimRequest } from './types';
 import { webhookTargetProblem, type WebhookScheme } from './webhook-sender';
 
@@ -90,6 +91,7 @@ export class Simulator {
   }
 
   async close(): Promise<void> {
+    for (const p of this.providers) p.stopQueueLoad?.();
     await Promise.all(this.providers.map((p) => p.sender.idle()));
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -182,6 +184,17 @@ export class Simulator {
       if (!p.sender.url) return { status: 409, body: { error: noWebhookTarget(p.id) } };
       const result = await p.play(name, body);
       return { status: 200, body: result };
+    }
+    if (req.method === 'POST' && path === '/queue-load') {
+      if (!p) return noProvider;
+      if (!p.playQueueLoad) return { status: 404, body: { error: `${p.id} plays no queue load` } };
+      if (!p.sender.url) return { status: 409, body: { error: noWebhookTarget(p.id) } };
+      try {
+        return { status: 200, body: await p.playQueueLoad(body) };
+      } catch (err) {
+        if (err instanceof QueueLoadOptionError) return { status: 400, body: { error: err.message } };
+        throw err;
+      }
     }
     if (req.method === 'POST' && path === '/webhook') {
       if (!p) return noProvider;

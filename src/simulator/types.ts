@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { QueueLoadLog, QueueLoadMode } from './queue-load';
 import type { WebhookSender } from './webhook-sender';
 
 /** A request as the simulator's provider handlers see it: body already read. */
@@ -34,6 +35,12 @@ export interface ProviderSimulator {
   refusal?(message: string): SimReply;
   /** Told the simulator's own URL once it listens (for URLs it hands out, e.g. recordings). */
   listening?(url: string): void;
+  /** Plays a queue load (queue-load.ts); resolves with its ground-truth log once every call has ended. */
+  playQueueLoad?(options?: Record<string, unknown>, mode?: QueueLoadMode): Promise<QueueLoadLog>;
+  /** The queues (call center: hotline numbers) a queue load may use; the first two are its default. */
+  readonly loadQueues?: readonly string[];
+  /** Stops the provider's queue loads at once. */
+  stopQueueLoad?(): void;
   /** Snapshot of in-memory state for tests and the demo. */
   state(): unknown;
   reset(): void;

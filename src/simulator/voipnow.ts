@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ownProperty } from '../core/lookup';
 import { placedCallOutcome } from './call-outcomes';
+import { QueueLoadPlayer, type QueueLoadCall, type QueueLoadHost, type QueueLoadLog, type QueueLoadMode } from './queue-load';
 import { sleep } from './server';
 import type { ProviderSimulator, SimReply, SimRequest } from './types';
 import { LOST_HANGUP, OUTCOME_SCENARIO_NAMES, missedCallbackScenarios } from './outcome-scenarios';
@@ -127,7 +128,7 @@ function registrationOf(i: number): number {
  * PhoneCalls (simple make, list, transfer, hang up), queue agents, and Call Events sent to the
  * configured URL with `?event=<type>` appended, as one callback URL per type would be.
  */
-export class VoipNowSimulator implements ProviderSimulator {
+export class VoipNowSimulator implements ProviderSimulator, QueueLoadHost {
   readonly id = 'voipnow';
   readonly prefix = '/voipnow';
   readonly sender: WebhookSender;
@@ -155,6 +156,7 @@ export class VoipNowSimulator implements ProviderSimulator {
   private seq = 1;
   private readonly stepMs: number;
   private readonly talkMs: number;
+  private readonly queueLoad = new QueueLoadPlayer(this);
 
   constructor(private readonly options: VoipNowSimOptions) {
     this.sender = new WebhookSender(options.scheme ?? 'get');
@@ -173,6 +175,7 @@ export class VoipNowSimulator implements ProviderSimulator {
   }
 
   reset(): void {
+    this.queueLoad.stop();
     for (const c of this.calls.values()) clearTimeout(c.timer);
     this.calls.clear();
     this.losingHangups = false;
@@ -395,6 +398,7 @@ export class VoipNowSimulator implements ProviderSimulator {
       if (called === e.number) return c.answered ? 3 : 2;
       if (c.extension === e.number || c.source === e.number) return 3;
     }
+    if (this.queueLoad.isBusy(e.number)) return 3;
     return e.registration === 1 || e.registration === 2 ? 1 : 0;
   }
 
@@ -606,6 +610,60 @@ export class VoipNowSimulator implements ProviderSimulator {
     const scheme = options.scheme ?? this.sender.scheme;
     if (scheme === 'get') return this.sender.sendRaw('GET', [eventQuery, params.toString()].filter(Boolean).join('&'));
     return this.sender.sendRaw('POST', eventQuery, params.toString(), 'application/x-www-form-urlencoded');
+  }
+
+  // --- queue load (queue-load.ts) ----------------------------------------------------------
+
+  /** Plays a queue load (QUEUE_LOAD_OPTIONS); resolves with its log once every call has ended. */
+  playQueueLoad(options: Record<string, unknown> = {}, mode?: QueueLoadMode): Promise<QueueLoadLog> {
+    return this.queueLoad.play(options, mode);
+  }
+
+  stopQueueLoad(): void {
+    this.queueLoad.stop();
+  }
+
+  readonly loadQueues = Object.keys(QUEUES);
+
+  loadAgents(queue: string): readonly string[] {
+    return ownProperty(QUEUES, queue) ?? [];
+  }
+
+  get loadRingMs(): number {
+    return this.stepMs;
+  }
+
+  /**
+   * A load call as Call Events show one: Dial-In at the queue extension (the call enters it), Dial-In
+   * at the agent, Answer incoming there, Hangup (ANSWER) at the agent; a caller who gives up hangs
+   * up at the queue (CANCEL). A transfer into another queue: Dial-In at that queue's extension after
+   * the answer, under the same CallID. The Call Events do not say which extension is a queue: users
+   * name the queue extensions in pbx-stats.
+   */
+  startLoadCall(index: number): QueueLoadCall {
+    const callId = this.newCallId();
+    const caller = `0555${String(100000 + (index % 900000))}`;
+    const did = '0212345678';
+    const at = (extension: string) => this.party(callId, caller, '', did, extension, '', did);
+    let answeredAtMs = 0;
+    const stamped = async (type: VoipNowEventType, status: VoipNowCallStatus, extension: string, duration?: number) => {
+      const t = Date.now();
+      await this.emit(type, status, at(extension), 'IN', duration === undefined ? {} : { duration });
+      return t;
+    };
+    return {
+      callId,
+      enter: (queue) => stamped('dial-in', 'CALLING', queue),
+      ringAgent: async (_queue, agent) => void (await this.emit('dial-in', 'CALLING', at(agent), 'IN')),
+      answer: async (_queue, agent) => {
+        answeredAtMs = Date.now();
+        return stamped('answer-incoming', 'ANSWER', agent);
+      },
+      hangUp: (queue, agent) =>
+        agent === undefined
+          ? stamped('hangup', 'CANCEL', queue)
+          : stamped('hangup', 'ANSWER', agent, Math.round((Date.now() - answeredAtMs) / 1000)),
+    };
   }
 
   /** The extension dials out (or calls another extension): Dial-Out, Answer outgoing, Hangup. */
