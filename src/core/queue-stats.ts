@@ -4,6 +4,8 @@ import type { CallEvent } from './types';
 
 /** SPEC section 10 defaults and the bounds the dialog allows. */
 export const DEFAULT_WINDOW_MINUTES = 15;
+/** Decimals are allowed: 0.5 is a 30-second window. */
+export const MIN_WINDOW_MINUTES = 0.1;
 export const MAX_WINDOW_MINUTES = 1440;
 export const DEFAULT_SERVICE_LEVEL_SECONDS = 20;
 export const MAX_SERVICE_LEVEL_SECONDS = 3600;

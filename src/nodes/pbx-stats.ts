@@ -7,6 +7,7 @@ import {
   MAX_INTERVAL_SECONDS,
   MAX_SERVICE_LEVEL_SECONDS,
   MAX_WINDOW_MINUTES,
+  MIN_WINDOW_MINUTES,
   QueueStats,
   queuesOf,
   type AgentCounts,
@@ -52,7 +53,7 @@ export default function register(RED: NodeAPI): void {
       store: account.stateStore,
       owner: node.id,
       queues: queuesOf(def.queues),
-      windowMinutes: boundedNumber(def.window, DEFAULT_WINDOW_MINUTES, 1, MAX_WINDOW_MINUTES),
+      windowMinutes: boundedNumber(def.window, DEFAULT_WINDOW_MINUTES, MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES),
       serviceLevelSeconds: boundedNumber(def.serviceLevel, DEFAULT_SERVICE_LEVEL_SECONDS, 1, MAX_SERVICE_LEVEL_SECONDS),
     });
     const agents = account.supports('status', 'queue-agents')
