@@ -662,7 +662,11 @@ describe('editor in Chromium', function () {
       const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
       await page.mouse.move(chart.x + 120, chart.y + 80, { steps: 5 });
       await page.mouse.click(chart.x + 120, chart.y + 80);
-      const imported = await page.evaluate(() => RED.nodes.filterNodes({}).filter((n) => /^pbx-/.test(n.type)).length);
+      // The import lands after the click is handled: wait for it rather than read at once.
+      const imported = await page
+        .waitForFunction(() => RED.nodes.filterNodes({}).filter((n) => /^pbx-/.test(n.type)).length, null, { timeout: 5000 })
+        .then((count) => count.jsonValue())
+        .catch(() => 0);
       assert.ok(imported > 0, 'the example has pbx nodes');
       assert.deepEqual(await invalidNodes(), []);
       assert.equal(await visibleErrorMarkers(), 0, 'no red triangle');
