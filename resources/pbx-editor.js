@@ -367,6 +367,35 @@
     }
 
     /**
+     * A search function for Node-RED's autoComplete on a comma-separated list (pbx-stats' Queues):
+     * completes the term after the last comma as completer(kind) does, leaves out entries the list
+     * already names, and keeps the terms before it when an entry is chosen.
+     */
+    function listCompleter(kind) {
+        var search = completer(kind);
+        return function (value, done) {
+            var text = String(value || '');
+            var cut = text.lastIndexOf(',') + 1;
+            var head = cut ? text.slice(0, cut) + ' ' : '';
+            var named = text
+                .slice(0, cut)
+                .split(',')
+                .map(function (term) {
+                    return term.trim();
+                });
+            search(text.slice(cut), function (matches) {
+                done(matches
+                    .filter(function (m) {
+                        return named.indexOf(m.value) === -1;
+                    })
+                    .map(function (m) {
+                        return { value: head + m.value, label: m.label };
+                    }));
+            });
+        };
+    }
+
+    /**
      * TypedInput types for a parameter whose `str` value completes from the PBX (TypedInput's own
      * autoComplete option, Node-RED 2.1+): `kind` as for completer().
      */
@@ -475,6 +504,7 @@
         setupActionNode: setupActionNode,
         loadDirectory: loadDirectory,
         completer: completer,
+        listCompleter: listCompleter,
         paramTypes: paramTypes,
         completeHelp: completeHelp,
         t: t,

@@ -24,7 +24,7 @@ import type { Node, NodeAPI, NodeDef } from './red';
  */
 export const FIRST_VERSION = '0.1.0';
 
-export type NodeType = 'pbx-config' | 'pbx-event' | 'pbx-call' | 'pbx-status' | 'pbx-queue' | 'pbx-missed';
+export type NodeType = 'pbx-config' | 'pbx-event' | 'pbx-call' | 'pbx-status' | 'pbx-queue' | 'pbx-missed' | 'pbx-stats';
 
 export interface MigrationStep {
   /** The release whose saved settings this step produces. */
@@ -40,6 +40,7 @@ export const MIGRATIONS: Readonly<Record<NodeType, readonly MigrationStep[]>> = 
   'pbx-status': [],
   'pbx-queue': [],
   'pbx-missed': [],
+  'pbx-stats': [],
 };
 
 /** The version a node type saves now: that of its last step. */

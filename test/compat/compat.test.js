@@ -11,7 +11,7 @@ const { resolveNodeRedVersions, installNodeRed, nodeBinary, requiredNodeMajor } 
 const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const LINES = ['3.1', '4', '5'];
-const TYPES = ['pbx-call', 'pbx-config', 'pbx-event', 'pbx-missed', 'pbx-queue', 'pbx-status'];
+const TYPES = ['pbx-call', 'pbx-config', 'pbx-event', 'pbx-missed', 'pbx-queue', 'pbx-stats', 'pbx-status'];
 const EXAMPLE = path.resolve(__dirname, '../../examples/3cx-call-events.json');
 const SECRET = 'compat-webhook-secret-0123456789';
 

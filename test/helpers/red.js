@@ -73,6 +73,7 @@ const NODES = [
   require('../../nodes/pbx-status.js'),
   require('../../nodes/pbx-queue.js'),
   require('../../nodes/pbx-missed.js'),
+  require('../../nodes/pbx-stats.js'),
 ].map(withCatalogs);
 
 /** Loads a flow with every package node available; resolves once it runs. */

@@ -133,10 +133,18 @@ describe('integration: Node-RED process + 3cx-webapi simulator', function () {
 
   beforeEach(() => collector.clear());
 
-  it('registers all six node types from the installed package without errors', async () => {
+  it('registers all seven node types from the installed package without errors', async () => {
     const sets = await nr.nodeTypes();
     const ours = sets.filter((s) => s.module === '@callflow/node-red-pbx');
-    assert.deepEqual(ours.flatMap((s) => s.types).sort(), ['pbx-call', 'pbx-config', 'pbx-event', 'pbx-missed', 'pbx-queue', 'pbx-status']);
+    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [
+      'pbx-call',
+      'pbx-config',
+      'pbx-event',
+      'pbx-missed',
+      'pbx-queue',
+      'pbx-stats',
+      'pbx-status',
+    ]);
     assert.ok(
       ours.every((s) => s.enabled && !s.err),
       JSON.stringify(ours),

@@ -40,7 +40,7 @@ describe('package', function () {
     );
     const files = info.files.map((f) => f.path);
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    for (const type of ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue', 'pbx-missed']) {
+    for (const type of ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue', 'pbx-missed', 'pbx-stats']) {
       assert.ok(files.includes(`nodes/${type}.js`), type);
       assert.ok(files.includes(`nodes/${type}.html`), type);
       assert.ok(files.includes(`nodes/locales/en-US/${type}.json`), type);
@@ -54,6 +54,7 @@ describe('package', function () {
       assert.ok(files.includes(f), f);
     for (const f of ['README.md', 'LICENSE', 'package.json', 'nodes/icons/pbx.svg', 'nodes/icons/pbx-event.svg'])
       assert.ok(files.includes(f), f);
+    assert.ok(files.includes('nodes/icons/pbx-stats.svg'), 'nodes/icons/pbx-stats.svg');
     assert.ok(files.some((f) => f.startsWith('examples/')));
     // The simulator ships as the `pbx-simulator` command, with every module it loads.
     assert.deepEqual(manifest.bin, { 'pbx-simulator': 'bin/pbx-simulator.js' });

@@ -14,7 +14,7 @@ const { MIGRATIONS, FIRST_VERSION, currentVersion, migrate, isUnknownVersion, co
 const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures/flows-0.1.0.json'), 'utf8'));
 /** The node types 0.1.0 had; later ones are not in its saved flows. */
 const TYPES_OF_0_1_0 = ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue'];
-const TYPES = [...TYPES_OF_0_1_0, 'pbx-missed'];
+const TYPES = [...TYPES_OF_0_1_0, 'pbx-missed', 'pbx-stats'];
 const SAVED_ORIGIN = 'http://127.0.0.1:8089';
 const CREDENTIALS = {
   'pbx-config-3cx-demo': DEFAULT_CREDENTIALS['3cx-webapi'],

@@ -12,7 +12,7 @@ const { KNOWN_OPERATIONS } = require('../../dist/core/registry');
 
 const ROOT = path.resolve(__dirname, '../..');
 const LANGS = ['en-US', 'zh-CN'];
-const TYPES = ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue', 'pbx-missed'];
+const TYPES = ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue', 'pbx-missed', 'pbx-stats'];
 /** The action node types and their kind in the operation tables. */
 const ACTION_KINDS = { 'pbx-call': 'call', 'pbx-status': 'status', 'pbx-queue': 'queue' };
 const CJK = /[\u4e00-\u9fff]/;

@@ -15,7 +15,7 @@ describe('package.json', () => {
 
   it('lists node files that exist', () => {
     const nodes = Object.entries(pkg['node-red'].nodes);
-    assert.equal(nodes.length, 6);
+    assert.equal(nodes.length, 7);
     for (const [type, file] of nodes) {
       assert.equal(file, `nodes/${type}.js`);
       assert.ok(fs.existsSync(path.join(ROOT, file)), file);
