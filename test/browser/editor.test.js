@@ -35,6 +35,7 @@ const HELP_START = {
   'pbx-call': /Controls calls on the phone system/,
   'pbx-status': /Asks the phone system for the state of extensions/,
   'pbx-queue': /Logs agents into and out of call queues/,
+  'pbx-stats': /Rolling statistics per call queue for wallboards/,
 };
 
 describe('editor in Chromium', function () {
@@ -78,7 +79,7 @@ describe('editor in Chromium', function () {
     await search.click();
     await search.pressSequentially('pbx');
     await page.waitForFunction(
-      () => $('#red-ui-palette-common').is(':hidden') && $('#red-ui-palette-pbx .red-ui-palette-node:visible').length === 5,
+      () => $('#red-ui-palette-common').is(':hidden') && $('#red-ui-palette-pbx .red-ui-palette-node:visible').length === 6,
     );
   }
 
@@ -247,12 +248,12 @@ describe('editor in Chromium', function () {
       types: $('#red-ui-palette-pbx .red-ui-palette-node')
         .map((_, e) => $(e).attr('data-palette-type'))
         .get(),
-      categories: ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue', 'pbx-missed'].map(
+      categories: ['pbx-config', 'pbx-event', 'pbx-call', 'pbx-status', 'pbx-queue', 'pbx-missed', 'pbx-stats'].map(
         (t) => RED.nodes.getType(t).category,
       ),
     }));
-    assert.deepEqual(palette.types.sort(), [...ACTION_TYPES, 'pbx-missed'].sort());
-    assert.deepEqual(palette.categories, ['config', 'pbx', 'pbx', 'pbx', 'pbx', 'pbx']);
+    assert.deepEqual(palette.types.sort(), [...ACTION_TYPES, 'pbx-missed', 'pbx-stats'].sort());
+    assert.deepEqual(palette.categories, ['config', 'pbx', 'pbx', 'pbx', 'pbx', 'pbx', 'pbx']);
     await shot('palette', '#red-ui-palette');
   });
 
@@ -491,6 +492,7 @@ describe('editor in Chromium', function () {
     ['pbx-queue', { operation: 'login' }, 'queue', '8', ['807', '820']],
     ['pbx-status', { query: 'group-members' }, 'group', '86', ['860', '861']],
     ['pbx-event', {}, 'extension', '20', ['120', '201', '202', '203', '204']],
+    ['pbx-stats', {}, 'queues', '8', ['807', '820']],
   ];
   for (const [type, selects, field, typed, expected] of COMPLETIONS) {
     it(`${type}: the ${field} field completes from the PBX`, async () => {
@@ -523,6 +525,101 @@ describe('editor in Chromium', function () {
       assert.equal(await page.evaluate(([nid, f]) => RED.nodes.node(nid)[f], [id, field]), expected[0]);
     });
   }
+
+  it('pbx-stats: the queues field completes each term of its comma list, leaving out queues it names', async () => {
+    await ensureConfig();
+    const id = await dropFromPalette('pbx-stats', 480, 560);
+    await openNodeDialog(id);
+    await page.locator('#node-input-pbx').selectOption(configId);
+    const input = page.locator('#node-input-queues');
+    await input.fill('807,');
+    await input.pressSequentially(' 8', { delay: 50 });
+    const menu = page.locator('.red-ui-autoComplete-container');
+    await menu.waitFor({ state: 'visible' });
+    await page.waitForFunction(() => $('.red-ui-autoComplete-container .red-ui-autoComplete-completion').length > 0);
+    assert.deepEqual(await menu.locator('.red-ui-autoComplete-completion').allInnerTexts(), ['820']);
+    await menu.locator('.red-ui-autoComplete-completion', { hasText: '820' }).first().click();
+    assert.equal(await input.inputValue(), '807, 820');
+    await confirmTray();
+    assert.equal(await page.evaluate((nid) => RED.nodes.node(nid).queues, id), '807, 820');
+  });
+
+  it('pbx-stats: the dialog has its fields and defaults, checks their ranges, accepts a node saved without them; help renders', async () => {
+    await ensureConfig();
+    const id = await dropFromPalette('pbx-stats', 620, 620);
+    await openNodeDialog(id);
+    assert.equal(await page.locator('#node-input-pbx').inputValue(), configId, 'the only config is preselected');
+    const values = await page.evaluate(() =>
+      ['queues', 'window', 'serviceLevel', 'interval', 'name'].map((f) => [f, $(`#node-input-${f}`).val()]),
+    );
+    assert.deepEqual(values, [
+      ['queues', ''],
+      ['window', '15'],
+      ['serviceLevel', '20'],
+      ['interval', '10'],
+      ['name', ''],
+    ]);
+    const untranslated = await page.evaluate(() =>
+      $('.red-ui-tray:last .red-ui-tray-body label:visible, .red-ui-tray:last .red-ui-tray-body .form-tips:visible')
+        .map((_, e) => $(e).text().trim())
+        .get()
+        .filter((t) => /^pbx-[a-z]+\.[a-z]/.test(t)),
+    );
+    assert.deepEqual(untranslated, []);
+    assert.match(await page.locator('.red-ui-tray:last-child .form-tips').first().innerText(), /VoipNow/);
+    await shot('pbx-stats-dialog', '#red-ui-editor-stack .red-ui-tray:last-child');
+    // Each setting's validator: in range, or missing (an older or imported node: the runtime's default).
+    const verdicts = await page.evaluate(() => {
+      const defaults = RED.nodes.getType('pbx-stats').defaults;
+      const check = (name, v) => defaults[name].validate.call({}, v, {});
+      return {
+        window: [
+          check('window', 1),
+          check('window', 1440),
+          check('window', ''),
+          check('window', undefined),
+          check('window', 0),
+          check('window', 1441),
+          check('window', 'x'),
+        ],
+        serviceLevel: [
+          check('serviceLevel', 1),
+          check('serviceLevel', 3600),
+          check('serviceLevel', ''),
+          check('serviceLevel', 0),
+          check('serviceLevel', 3601),
+        ],
+        interval: [check('interval', 0), check('interval', 3600), check('interval', null), check('interval', -1), check('interval', 3601)],
+      };
+    });
+    assert.deepEqual(verdicts, {
+      window: [true, true, true, true, false, false, false],
+      serviceLevel: [true, true, true, false, false],
+      interval: [true, true, true, false, false],
+    });
+    await page.locator('#node-input-window').fill('0');
+    await page.locator('#node-input-window').blur();
+    assert.equal(await page.locator('#node-input-window').evaluate((e) => e.classList.contains('input-error')), true, 'window 0 is marked');
+    await page.locator('#node-input-window').fill('30');
+    await page.locator('#node-input-window').blur();
+
+    await page.locator('.red-ui-tray:last-child .red-ui-tray-footer-left button:has(i.fa-book)').click();
+    const help = page.locator('.red-ui-help').filter({ visible: true }).first();
+    await help.waitFor({ state: 'visible' });
+    const text = await help.innerText();
+    assert.match(text, HELP_START['pbx-stats']);
+    assert.match(text, /serviceLevelPercent/);
+    await shot('pbx-stats-help', '#red-ui-sidebar');
+    await confirmTray();
+    assert.equal(await page.evaluate((nid) => Number(RED.nodes.node(nid).window), id), 30);
+    // A node imported without the settings (as saved before they existed) is valid.
+    const valid = await page.evaluate((cfg) => {
+      const z = RED.workspaces.active();
+      RED.nodes.import([{ id: 'stats-without-settings', type: 'pbx-stats', z, pbx: cfg, x: 900, y: 340, wires: [[]] }]);
+      return RED.nodes.node('stats-without-settings').valid;
+    }, configId);
+    assert.equal(valid, true);
+  });
 
   /** The pbx-config nodes the editor has. */
   function configIds() {
