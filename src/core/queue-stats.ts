@@ -15,8 +15,18 @@ export const MAX_INTERVAL_SECONDS = 3600;
 export const MAX_QUEUES = 200;
 /** Calls counted as waiting in one queue at once. */
 export const MAX_WAITING_PER_QUEUE = 1000;
-/** Counters are kept per second of entry, grouped in slots of this many seconds (one store key each). */
-export const SLOT_SECONDS = 600;
+/**
+ * Counters are kept per second of entry, grouped in slots (one store key each): a minute for
+ * windows up to an hour (each change rewrites at most 60 rows), ten minutes beyond (a day's window
+ * reads 145 keys per queue, not 1,441). The slot length is part of the key.
+ */
+export function slotSecondsOf(windowMinutes: number): number {
+  return windowMinutes <= 60 ? 60 : 600;
+}
+/** How long a call whose final hangup came before its queue ringing is remembered as ended. */
+export const ENDED_MEMORY_MS = 60_000;
+/** The list of queues seen is rewritten for a queue at most this often per instance. */
+const SEEN_REFRESH_MS = 1000;
 /** A call's place in the queues is forgotten this long after its last event (as the call tracker's TTL). */
 const CALL_TTL_MS = 6 * 60 * 60 * 1000;
 
@@ -56,6 +66,11 @@ interface Visit {
  */
 interface CallPlace {
   visit?: Visit;
+  /**
+   * The call's final hangup came before it was seen entering a queue (webhooks overtaking each
+   * other): its outcome, so a late queue ringing is counted and closed at once, not left waiting.
+   */
+  endedAs?: 'answered' | 'abandoned';
   answeredEarlyAt?: number;
   /** Some visit of the call was answered: a later summary's answeredAt is that answer, not a lost one. */
   answeredOnce?: boolean;
@@ -125,7 +140,10 @@ export class QueueStats {
   private readonly named: ReadonlySet<string>;
   readonly windowMinutes: number;
   private readonly serviceLevelMs: number;
+  private readonly slotSeconds: number;
   private readonly now: () => number;
+  /** When this instance last wrote each queue into the list of queues seen. */
+  private readonly seenWrittenAt = new Map<string, number>();
 
   constructor(options: QueueStatsOptions) {
     this.store = options.store;
@@ -133,6 +151,7 @@ export class QueueStats {
     this.named = new Set(options.queues);
     this.windowMinutes = options.windowMinutes;
     this.serviceLevelMs = options.serviceLevelSeconds * 1000;
+    this.slotSeconds = slotSecondsOf(options.windowMinutes);
     this.now = options.now ?? Date.now;
   }
 
@@ -160,11 +179,12 @@ export class QueueStats {
     const rung = this.queueRungBy(event);
     if (rung !== undefined && !(await this.knowsQueue(rung, at))) return;
     let effect: Effect | undefined;
-    await this.store.update<CallPlace>(this.callKey(event.callId), CALL_TTL_MS, (current) => {
+    const ttlMs = event.event === 'hangup' ? ENDED_MEMORY_MS : CALL_TTL_MS;
+    await this.store.update<CallPlace>(this.callKey(event.callId), ttlMs, (current) => {
       effect = placeEvent(current, event, rung, at, this.isQueue(event.extension), this.serviceLevelMs);
       const place = effect.place;
-      // A call that never entered a queue keeps no key.
-      return place && (place.visit || place.answeredEarlyAt !== undefined) ? place : undefined;
+      // A call that never entered a queue keeps no key (but for a minute after an early hangup).
+      return place && (place.visit || place.answeredEarlyAt !== undefined || place.endedAs) ? place : undefined;
     });
     if (!effect) return;
     for (const change of effect.changes) await this.count(change);
@@ -247,8 +267,8 @@ export class QueueStats {
   /** Adds `change` to the counters of its second of entry. */
   private async count(change: CounterChange): Promise<void> {
     const second = Math.floor(change.enteredAt / 1000);
-    const slot = Math.floor(second / SLOT_SECONDS);
-    const ttlMs = (this.windowMinutes * 60 + 2 * SLOT_SECONDS) * 1000;
+    const slot = Math.floor(second / this.slotSeconds);
+    const ttlMs = (this.windowMinutes * 60 + 2 * this.slotSeconds) * 1000;
     await this.store.update<Slot>(this.slotKey(change.queue, slot), ttlMs, (current) => {
       const rows = current ?? [];
       let row = rows.find((r) => r[0] === second);
@@ -268,6 +288,8 @@ export class QueueStats {
    */
   private async knowsQueue(queue: string, at: number): Promise<boolean> {
     if (this.named.has(queue)) return true;
+    const written = this.seenWrittenAt.get(queue);
+    if (written !== undefined && at - written >= 0 && at - written < SEEN_REFRESH_MS) return true;
     let known = false;
     await this.store.update<Array<[string, number]>>(this.queuesKey(), this.windowMinutes * 60_000 + CALL_TTL_MS, (current) => {
       const seen = (current ?? []).filter(([q]) => q !== queue);
@@ -275,6 +297,10 @@ export class QueueStats {
       if (known) seen.push([queue, at]);
       return seen;
     });
+    if (known) {
+      if (this.seenWrittenAt.size >= MAX_QUEUES) this.seenWrittenAt.clear();
+      this.seenWrittenAt.set(queue, at);
+    }
     return known;
   }
 
@@ -299,8 +325,8 @@ export class QueueStats {
 
   /** The slots the window covers at `at`, oldest first. */
   private slotsOf(at: number): number[] {
-    const last = Math.floor(at / 1000 / SLOT_SECONDS);
-    const first = Math.floor((at / 1000 - this.windowMinutes * 60) / SLOT_SECONDS);
+    const last = Math.floor(at / 1000 / this.slotSeconds);
+    const first = Math.floor((at / 1000 - this.windowMinutes * 60) / this.slotSeconds);
     const out: number[] = [];
     for (let s = first; s <= last; s++) out.push(s);
     return out;
@@ -315,7 +341,7 @@ export class QueueStats {
   }
 
   private slotKey(queue: string, slot: number): string {
-    return `stats:${this.owner}:slot:${queue}:${slot}`;
+    return `stats:${this.owner}:slot${this.slotSeconds}:${queue}:${slot}`;
   }
 
   private queuesKey(): string {
@@ -366,7 +392,11 @@ export function placeEvent(
     const next: Visit = { queue: rung, enteredAt: at };
     place.visit = next;
     changes.push({ queue: rung, enteredAt: at, add: { offered: 1 } });
-    if (place.answeredEarlyAt !== undefined) {
+    if (place.endedAs) {
+      // Its hangup came first: offered and ended at once, how long it waited is not known.
+      changes.push({ queue: rung, enteredAt: at, add: { [place.endedAs]: 1 } });
+      effect.place = undefined;
+    } else if (place.answeredEarlyAt !== undefined) {
       // Its answer was handled first (another instance): the call waited no time we can tell.
       answer(next, at);
       delete place.answeredEarlyAt;
@@ -390,7 +420,14 @@ export function placeEvent(
     // A transferred leg's hangup does not end the call.
     if (!isFinalHangup(event)) return effect;
     effect.place = undefined;
-    if (!visit) return effect;
+    if (!visit) {
+      if (!event.synthetic && !place.endedAs) {
+        place.endedAs = event.outcome === 'answered' || place.answeredEarlyAt !== undefined ? 'answered' : 'abandoned';
+        delete place.answeredEarlyAt;
+        effect.place = place;
+      }
+      return effect;
+    }
     if (visit.answeredAt === undefined) {
       effect.leaves = visit.queue;
       if (!event.synthetic && !place.answeredOnce && event.outcome === 'answered') {

@@ -169,6 +169,25 @@ describe('queue statistics (SPEC section 10)', () => {
     assert.equal(f.serviceLevelPercent, 0);
   });
 
+  it('webhooks overtaking each other: a hangup or an answer before the queue ringing still counts, nothing left waiting', async () => {
+    const { at, queue, agent, figures, store } = setup();
+    await at(0, 'h', 'hangup', { ...queue('800'), outcome: 'missed' });
+    await at(0.1, 'h', 'ringing', queue('800'));
+    await at(1, 'a', 'answered', agent('201'));
+    await at(1.2, 'a', 'ringing', queue('800'));
+    await at(9, 'a', 'hangup', { ...agent('201'), outcome: 'answered' });
+    await at(2, 'b', 'hangup', { ...agent('202'), outcome: 'answered' });
+    await at(2.1, 'b', 'ringing', queue('800'));
+    const f = (await figures(10))['800'];
+    assert.deepEqual([f.offered, f.answered, f.abandoned, f.waitingNow], [3, 2, 1, 0]);
+    assert.equal(f.averageWaitSeconds, 0, 'only a, answered before it was seen entering, has a wait: none');
+    await at(200, 'direct', 'ringing', agent('203'));
+    await at(210, 'direct', 'hangup', { ...agent('203'), outcome: 'answered' });
+    assert.deepEqual(await store.get('stats:n1:call:direct'), { endedAs: 'answered' }, 'kept in case its queue ringing is late');
+    await figures(271);
+    assert.equal(await store.get('stats:n1:call:direct'), undefined, 'gone a minute later');
+  });
+
   it('a transferred leg’s hangup does not end the call in its queue', async () => {
     const { at, queue, agent, figures } = setup();
     await at(0, 'l', 'ringing', queue('800'));
@@ -204,8 +223,8 @@ describe('queue statistics (SPEC section 10)', () => {
     }
     const f = await figures(7200);
     assert.equal(f['80'].offered, 150, '15 min / 1.2 s / 5 queues');
-    // Per queue at most (window / slot + 2) slots and a waiting index; one queues key; no call keys.
-    assert.ok(store.size <= 5 * 6 + 1, `the store holds ${store.size} keys`);
+    // Per queue the minute slots of the window and two more (their TTL), a waiting index; the queues key; no call keys.
+    assert.ok(store.size <= 5 * (15 + 3) + 5 + 1, `the store holds ${store.size} keys`);
   });
 
   it(`follows at most ${MAX_QUEUES} queues seen`, async () => {
