@@ -331,4 +331,4 @@ async function clusterIngestion({ rate = 500, seconds = 10, log = () => undefine
   return out;
 }
 
-module.exports = { clusterIngestion, webhook, callsAtOnce };
+module.exports = { clusterIngestion, webhook, callsAtOnce, cpuSeconds, memoryOf };

@@ -10,10 +10,14 @@
 //   e. cluster ingestion: two Node-RED with redisUrl behind the round-robin proxy, one redis-server,
 //      vs one Node-RED without redisUrl; open loop at a fixed rate, each event emitted exactly once
 //   f. cluster sizing: Redis keys per call and memory per 10,000 calls (real key layout)
+//   g. pbx-stats: the same flow with and without a pbx-stats node (every queue), each in a fresh
+//      Node-RED, open loop at a fixed rate over many queues: CPU per 1,000 events and memory as ratios,
+//      and the node's figures checked against the calls sent
 // Knobs: BENCH_SECONDS (ingestion seconds per path, default 10), BENCH_CONNECTIONS (50),
 // BENCH_ITERATIONS (action round trips per side, 3000), BENCH_EVENTS (1000000),
 // BENCH_BOUNDS_WEBHOOKS (20000), BENCH_BOUNDS_LEGS (4000), BENCH_CLUSTER_RATE (webhooks/s, 500),
-// BENCH_CLUSTER_SECONDS (10), BENCH_STORE_CALLS (10000), BENCH_ONLY (a,b,c,d,e,f).
+// BENCH_CLUSTER_SECONDS (10), BENCH_STORE_CALLS (10000), BENCH_STATS_RATE (webhooks/s, 1000),
+// BENCH_STATS_SECONDS (20), BENCH_STATS_QUEUES (50), BENCH_ONLY (a,b,c,d,e,f,g).
 const { spawn } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
@@ -24,7 +28,10 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS) || 50;
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS) || 3000;
 const CLUSTER_RATE = Number(process.env.BENCH_CLUSTER_RATE) || 500;
 const CLUSTER_SECONDS = Number(process.env.BENCH_CLUSTER_SECONDS) || 10;
-const ONLY = (process.env.BENCH_ONLY ?? 'a,b,c,d,e,f').split(',');
+const STATS_RATE = Number(process.env.BENCH_STATS_RATE) || 1000;
+const STATS_SECONDS = Number(process.env.BENCH_STATS_SECONDS) || 20;
+const STATS_QUEUES = Number(process.env.BENCH_STATS_QUEUES) || 50;
+const ONLY = (process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g').split(',');
 const TARGETS = { ingestion: 0.9, action: 1.15, fullCache: 4, cluster: 0.7, clusterP99Ms: 50 };
 const log = (m) => process.stderr.write(`${m}\n`);
 
@@ -362,6 +369,75 @@ async function main() {
         '',
         '',
       ],
+    );
+  }
+
+  if (ONLY.includes('g')) {
+    log(`g. pbx-stats (${STATS_RATE} webhooks/s, open loop, ${STATS_SECONDS} s per run, ${STATS_QUEUES} queues)`);
+    const { statsOverhead } = require('./stats');
+    const sim = await child([path.join(__dirname, 'simulator-child.js')], { keep: true });
+    let r;
+    try {
+      r = await statsOverhead({ simUrl: sim.line, rate: STATS_RATE, seconds: STATS_SECONDS, queues: STATS_QUEUES, log });
+    } finally {
+      sim.process.kill();
+    }
+    const { with: w, without: o, plan } = r;
+    const k = w.check;
+    const cpuPer1k = (m) => m.cpu / (m.events / 1000);
+    const cpuRatio = cpuPer1k(w) / cpuPer1k(o);
+    for (const [mode, m] of [
+      ['with pbx-stats', w],
+      ['without pbx-stats', o],
+    ]) {
+      if (m.load.lost || m.load.errors || (m.load.statuses[200] ?? 0) !== m.webhooks)
+        misses.push(`${mode}: ${fmt(m.webhooks - (m.load.statuses[200] ?? 0))} webhooks not answered 200`);
+      if (m.events !== m.webhooks) misses.push(`${mode}: ${fmt(m.events)} events for ${fmt(m.webhooks)} webhooks`);
+    }
+    if (k.queuesExact !== k.queues || k.waitingNow !== 0)
+      misses.push(`pbx-stats figures: ${k.queuesExact} of ${k.queues} queues exact, ${k.waitingNow} waiting`);
+    const calls = (m) => fmt((m.webhooks / plan.perGroup) * plan.group);
+    const per = (m) => `${fmt(cpuPer1k(m), 3)} s (${fmt(m.cpu, 1)} s CPU, ${fmt((m.cpu / m.busySeconds) * 100)} % of one core)`;
+    const memory = (m) => `${mb(m.memory.rss)} / ${mb(m.memory.heapUsed)} (peak RSS ${mb(m.peakRss)})`;
+    const answers = (m) => `${fmt(m.load.acceptedPerSecond)} /s, p50 ${fmt(m.load.p50, 2)} / p99 ${fmt(m.load.p99, 2)} ms`;
+    rows.push(
+      [
+        `g. CPU s per 1,000 events, ${fmt(w.webhooks)} webhooks (${calls(w)} calls) at ${STATS_RATE}/s over ${STATS_QUEUES} queues`,
+        `${per(w)} (with pbx-stats)`,
+        `${per(o)} (pbx-event only)`,
+        cpuRatio.toFixed(2),
+        '',
+      ],
+      [
+        'g. RSS / heap used after (forced GC)',
+        memory(w),
+        memory(o),
+        `${(w.memory.rss / o.memory.rss).toFixed(2)} / ${(w.memory.heapUsed / o.memory.heapUsed).toFixed(2)}`,
+        '',
+      ],
+      ['g. webhooks accepted/s, answer latency', answers(w), answers(o), (w.load.p99 / o.load.p99).toFixed(2), `${STATS_RATE}/s, all 200`],
+      ['g. events emitted / webhooks', `${fmt(w.events)} / ${fmt(w.webhooks)}`, `${fmt(o.events)} / ${fmt(o.webhooks)}`, '', 'equal'],
+      [
+        'g. pbx-stats offered / answered / abandoned (sum over queues, warm-up included) vs sent',
+        `${fmt(k.offered)} / ${fmt(k.answered)} / ${fmt(k.abandoned)}, ${k.queuesExact} of ${k.queues} queues exact, ${fmt(k.waitingNow)} waiting`,
+        `${fmt(k.expectedOffered)} / ${fmt(k.expectedAnswered)} / ${fmt(k.expectedAbandoned)} sent`,
+        '',
+        'equal',
+      ],
+      [
+        'g. pbx-stats: figures of every queue after the last event, messages sent, agent requests',
+        `${fmt(w.figuresMs)} ms, ${fmt(w.figureMessages)} messages, ${fmt(w.agentRequests.total)} requests (${Object.entries(
+          w.agentRequests.byMethod,
+        )
+          .map(([method, n]) => `${method} ${fmt(n)}`)
+          .join(', ')})`,
+        `agents in ${k.agentsReported} of ${k.queues} queues`,
+        '',
+        '',
+      ],
+    );
+    log(
+      `   pbx-stats warnings in the Node-RED log: ${w.warnings}; generator sends over 5 ms late: ${w.load.lateSends} / ${o.load.lateSends}`,
     );
   }
 
