@@ -12,7 +12,8 @@
 //   f. cluster sizing: Redis keys per call and memory per 10,000 calls (real key layout)
 //   g. pbx-stats: the same flow with and without a pbx-stats node (every queue), each in a fresh
 //      Node-RED, open loop at a fixed rate over many queues: CPU per 1,000 events and memory as ratios,
-//      and the node's figures checked against the calls sent
+//      and the node's figures checked against the calls sent; then pbx-stats' own cost per event,
+//      in process, as its 10-minute slots fill (a 20-second run only sees nearly empty ones)
 // Knobs: BENCH_SECONDS (ingestion seconds per path, default 10), BENCH_CONNECTIONS (50),
 // BENCH_ITERATIONS (action round trips per side, 3000), BENCH_EVENTS (1000000),
 // BENCH_BOUNDS_WEBHOOKS (20000), BENCH_BOUNDS_LEGS (4000), BENCH_CLUSTER_RATE (webhooks/s, 500),
@@ -451,6 +452,17 @@ async function main() {
         '',
       ],
     );
+    const slots = JSON.parse(
+      (await child([path.join(__dirname, 'stats-slots.js')], { env: { BENCH_STATS_QUEUES: String(STATS_QUEUES) } })).line,
+    );
+    const cost = slots.offsets.map((s) => slots.best[s]);
+    rows.push([
+      `g. pbx-stats alone (QueueStats.apply, memory store, in process, best of ${slots.runs} × ${fmt(slots.events)} events): per event with its ${slots.slotSeconds / 60}-minute slot ${slots.offsets.join(' / ')} s full`,
+      `${cost.map((c) => fmt(c.perEventUs)).join(' / ')} µs (at ${fmt(STATS_RATE)} events/s: ${cost.map((c) => fmt((c.perEventUs * STATS_RATE) / 1e4)).join(' / ')} % of one core)`,
+      `figures() of ${slots.queues} queues: ${cost.map((c) => fmt(c.figuresMs, 1)).join(' / ')} ms`,
+      (cost[cost.length - 1].perEventUs / cost[0].perEventUs).toFixed(2),
+      '',
+    ]);
     for (const [mode, m] of [
       ['with', w],
       ['without', o],
