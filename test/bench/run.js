@@ -13,7 +13,7 @@
 //   g. pbx-stats: the same flow with and without a pbx-stats node (every queue), each in a fresh
 //      Node-RED, open loop at a fixed rate over many queues: CPU per 1,000 events and memory as ratios,
 //      and the node's figures checked against the calls sent; then pbx-stats' own cost per event,
-//      in process, as its 10-minute slots fill (a 20-second run only sees nearly empty ones)
+//      in process, as its counter slots fill (a 20-second run only sees nearly empty ones)
 // Knobs: BENCH_SECONDS (ingestion seconds per path, default 10), BENCH_CONNECTIONS (50),
 // BENCH_ITERATIONS (action round trips per side, 3000), BENCH_EVENTS (1000000),
 // BENCH_BOUNDS_WEBHOOKS (20000), BENCH_BOUNDS_LEGS (4000), BENCH_CLUSTER_RATE (webhooks/s, 500),

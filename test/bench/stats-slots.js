@@ -1,16 +1,18 @@
 'use strict';
-// pbx-stats' own cost per event as its 10-minute slots fill: QueueStats.apply on a MemoryStore, in
+// pbx-stats' own cost per event as its counter slots fill (a minute each for a 15-minute window): QueueStats.apply on a MemoryStore, in
 // process, the same calls as section g's load (50 queues, 1,000 events/s of simulated time), at
 // the start of a slot and with the slot already holding the rows that many seconds of such traffic
 // leave (one row per queue per second of entry, pre-filled in the real key layout). A 20-second
 // run in a fresh process only ever sees nearly empty slots: this shows the cost later in each slot.
 // Run as a child process (`node test/bench/stats-slots.js`); prints one JSON line.
-const { QueueStats, SLOT_SECONDS } = require('../../dist/core/queue-stats');
+const { QueueStats, slotSecondsOf } = require('../../dist/core/queue-stats');
 const { MemoryStore } = require('../../dist/core/state');
 
 const QUEUES = Number(process.env.BENCH_STATS_QUEUES) || 50;
 const EVENTS = 10000;
-const OFFSETS = [0, 300, SLOT_SECONDS - 15];
+const WINDOW_MINUTES = 15;
+const SLOT_SECONDS = slotSecondsOf(WINDOW_MINUTES);
+const OFFSETS = [0, SLOT_SECONDS / 2, SLOT_SECONDS - 5];
 const RUNS = 2;
 /** A slot number (its start is SLOT_SECONDS × this, in seconds since 1970). */
 const SLOT = 2995000;
@@ -39,12 +41,12 @@ function eventsOf(queues) {
 async function measure(offset, queues, events) {
   let now = (SLOT * SLOT_SECONDS + offset) * 1000;
   const store = new MemoryStore({ configId: 'cfg', now: () => now });
-  const stats = new QueueStats({ store, owner: OWNER, queues: [], windowMinutes: 15, serviceLevelSeconds: 20, now: () => now });
+  const stats = new QueueStats({ store, owner: OWNER, queues: [], windowMinutes: WINDOW_MINUTES, serviceLevelSeconds: 20, now: () => now });
   for (const queue of queues) {
     // About 5 calls a second per queue: offered, answered, abandoned, wait sum / count / max, within SL, talk sum / count.
     const rows = [];
     for (let s = 0; s < offset; s++) rows.push([SLOT * SLOT_SECONDS + s, 5, 4, 1, 5000, 5, 1200, 4, 168000, 4]);
-    if (rows.length) await store.set(`stats:${OWNER}:slot:${queue}:${SLOT}`, rows, 3_600_000);
+    if (rows.length) await store.set(`stats:${OWNER}:slot${SLOT_SECONDS}:${queue}:${SLOT}`, rows, 3_600_000);
   }
   const start = now;
   const began = process.hrtime.bigint();
