@@ -8,6 +8,8 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const DEMO_SECRET = 'demo-webhook-secret';
+/** The wallboard moves within a minute: 10 calls a minute leave a minute without a call once in 20,000. */
+const DEFAULT_QUEUE_CALLS_PER_MINUTE = 10;
 
 /** Credentials of an example config node: what the simulator accepts for its provider. */
 function demoCredentials(config, DEFAULT_CREDENTIALS) {
@@ -115,14 +117,29 @@ function playScenariosEvery(sim, seconds) {
   }, seconds * 1000);
 }
 
+/** Resolves once `url` answers 200 (polled every 250 ms, for at most 2 minutes). */
+async function whenServed(url) {
+  const deadline = Date.now() + 120000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} was not served within 2 minutes`);
+}
+
 async function startDemo({
   port = Number(process.env.PORT) || 1880,
   simPort = Number(process.env.SIM_PORT) || 8089,
   userDir = path.join(ROOT, '.demo'),
   scenarioEverySeconds = Number(process.env.DEMO_SCENARIO_EVERY ?? 20),
+  queueCallsPerMinute = Number(process.env.DEMO_QUEUE_CALLS ?? DEFAULT_QUEUE_CALLS_PER_MINUTE),
   quiet = false,
 } = {}) {
-  const { startSimulator, DEFAULT_CREDENTIALS } = require('../dist/simulator');
+  const { startSimulator, DEFAULT_CREDENTIALS, DEMO_QUEUE_LOAD } = require('../dist/simulator');
   const sim = await startSimulator({ port: simPort, stepMs: 600, talkMs: 4000 });
   const { flows, configs } = buildFlows(sim.url);
 
@@ -135,10 +152,20 @@ async function startDemo({
   pointWebhooks(sim, configs, `http://127.0.0.1:${port}`);
   const { nodeRed, logs } = startNodeRed(userDir, { quiet });
   const timer = playScenariosEvery(sim, scenarioEverySeconds);
+  // The wallboard example's calls: 3CX calls through queues 807 and 820, endless until stopped.
+  if (queueCallsPerMinute > 0) {
+    // Once the wallboard is served: calls placed before would only meet a closed port.
+    void whenServed(`http://127.0.0.1:${port}/queue-wallboard`)
+      .then(() => sim.provider('3cx-webapi').playQueueLoad({ ...DEMO_QUEUE_LOAD, ratePerMinute: queueCallsPerMinute }, { endless: true }))
+      .catch((err) => console.error(`demo: the queue load stopped: ${err.message}`));
+  }
   if (!quiet) {
     console.log(`\n  PBX simulator:     ${sim.url}  (scenarios: POST ${sim.url}/_sim/scenario {"provider","name"})`);
     console.log(`  Node-RED editor:   http://127.0.0.1:${port}/admin/`);
     console.log(`  Click-to-call:     http://127.0.0.1:${port}/click-to-call  (VoipNow: /voipnow/click-to-call)`);
+    console.log(
+      `  Queue wallboard:   http://127.0.0.1:${port}/queue-wallboard  (${queueCallsPerMinute > 0 ? `${queueCallsPerMinute} calls a minute through 3CX queues 807 and 820` : 'no queue calls: DEMO_QUEUE_CALLS=0'})`,
+    );
     console.log("  Live call events appear in the editor's debug sidebar. Ctrl-C stops everything.\n");
   }
   const stop = async () => {

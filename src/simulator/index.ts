@@ -20,6 +20,7 @@ export {
   type QueueFigures,
   type QueueLoadLog,
 } from './queue-load';
+export { DEMO_QUEUE_LOAD } from './queue-load-demo';
 
 export interface SimulatorOptions {
   port?: number;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as pause } from 'node:timers/promises';
 import type { QueueLoadCallLog, QueueLoadLog, QueueVisit } from './queue-load-log';
 import { planQueueLoad, queueLoadSettings, type PlannedCall } from './queue-load-plan';
@@ -91,6 +92,8 @@ export class QueueLoadPlayer {
     const controller = new AbortController();
     this.running.add(controller);
     const { signal } = controller;
+    // Every live call waits on this signal: one listener each, plus the arrivals' own.
+    setMaxListeners(settings.maxConcurrent + 10, signal);
     const log: QueueLoadLog = {
       provider: this.host.id,
       seed: settings.seed,

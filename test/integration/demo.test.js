@@ -15,7 +15,7 @@ describe('integration: the demo', function () {
 
   before(async () => {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbx-demo-'));
-    demo = await startDemo({ port: await freePort(), simPort: 0, userDir, scenarioEverySeconds: 0, quiet: true });
+    demo = await startDemo({ port: await freePort(), simPort: 0, userDir, scenarioEverySeconds: 0, queueCallsPerMinute: 120, quiet: true });
     const deadline = Date.now() + 60000;
     while (Date.now() < deadline && !demo.logs.some((l) => /Started flows/.test(l))) await new Promise((r) => setTimeout(r, 200));
   });
@@ -55,6 +55,27 @@ describe('integration: the demo', function () {
       sender.deliveries.every((d) => d.status === 200),
       JSON.stringify(sender.deliveries),
     );
+  });
+
+  it('serves the queue wallboard, whose figures move as the queue load plays calls', async () => {
+    const page = await fetch(`http://127.0.0.1:${demo.port}/queue-wallboard`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /ws\/queue-wallboard/);
+    // Node-RED's own websocket library (Node.js 20 has no WebSocket client of its own).
+    const WebSocket = require(require.resolve('ws', { paths: [path.dirname(require.resolve('node-red/package.json'))] }));
+    const socket = new WebSocket(`ws://127.0.0.1:${demo.port}/ws/queue-wallboard`);
+    const offered = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no queue figures with a call within 30 s')), 30000);
+      socket.on('message', (data) => {
+        const figures = JSON.parse(String(data));
+        if (figures.offered > 0) {
+          clearTimeout(timer);
+          resolve(figures.offered);
+        }
+      });
+      socket.on('error', reject);
+    }).finally(() => socket.close());
+    assert.ok(offered >= 1);
   });
 
   it('logs no warning or error while the flows run (watch polls, once-injects included)', async () => {
