@@ -4,11 +4,9 @@ import { changeOf, keepDaysOf, MissedCallBook, type ResolvedMissedCall } from '.
 import { parsePhoneNumber } from '../core/phone-number';
 import { rateLimited } from '../core/rate-limit';
 import { isStoreError } from '../core/state';
+import { accountNode } from './account-node';
 import { messageOf } from './as-pbx-error';
 import { t } from './i18n';
-import { migrateNode } from './migrate';
-import { configStatus, healthAwareStatus } from './node-status';
-import type { PbxConfigNode } from './pbx-config';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './red';
 
 /** How often open entries are checked for expiry (they are on every input too). */
@@ -24,20 +22,9 @@ export default function register(RED: NodeAPI): void {
   function PbxMissed(this: Node, saved: NodeDef): void {
     RED.nodes.createNode(this, saved);
     const node = this;
-    const def = migrateNode(RED, node, saved);
-    const config = RED.nodes.getNode(String(def.pbx ?? '')) as PbxConfigNode | null;
-    const account = config?.account;
-    const status = healthAwareStatus(RED, node, account);
-
-    if (!account) {
-      status.set(configStatus(RED, config));
-      node.on('input', (_msg, _send, done) => done(new PbxError('invalid_input', config?.configError ?? t(RED, 'errors.no-config'))));
-      node.on('close', (_removed, done) => {
-        status.close();
-        done();
-      });
-      return;
-    }
+    const setup = accountNode(RED, node, saved);
+    if (!setup) return;
+    const { def, account, status } = setup;
 
     const book = new MissedCallBook({ store: account.stateStore, owner: node.id, keepDays: keepDaysOf(def.keepDays) });
     const warnFailure = rateLimited((m) => node.warn(m));

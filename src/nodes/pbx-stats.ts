@@ -15,11 +15,9 @@ import {
 } from '../core/queue-stats';
 import { rateLimited } from '../core/rate-limit';
 import { isStoreError, type StateStore } from '../core/state';
+import { accountNode } from './account-node';
 import { messageOf } from './as-pbx-error';
 import { t } from './i18n';
-import { migrateNode } from './migrate';
-import { configStatus, healthAwareStatus } from './node-status';
-import type { PbxConfigNode } from './pbx-config';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
 /** Events waiting for the store; past it an event is not counted, with a warning (the store is too slow). */
@@ -33,20 +31,9 @@ export default function register(RED: NodeAPI): void {
   function PbxStats(this: Node, saved: NodeDef): void {
     RED.nodes.createNode(this, saved);
     const node = this;
-    const def = migrateNode(RED, node, saved);
-    const config = RED.nodes.getNode(String(def.pbx ?? '')) as PbxConfigNode | null;
-    const account = config?.account;
-    const status = healthAwareStatus(RED, node, account);
-
-    if (!account) {
-      status.set(configStatus(RED, config));
-      node.on('input', (_msg, _send, done) => done(new PbxError('invalid_input', config?.configError ?? t(RED, 'errors.no-config'))));
-      node.on('close', (_removed, done) => {
-        status.close();
-        done();
-      });
-      return;
-    }
+    const setup = accountNode(RED, node, saved);
+    if (!setup) return;
+    const { def, account, status } = setup;
 
     const intervalSeconds = boundedNumber(def.interval, DEFAULT_INTERVAL_SECONDS, 0, MAX_INTERVAL_SECONDS);
     const stats = new QueueStats({

@@ -1,3 +1,5 @@
+import type { QueueFigures as StatsFigures } from '../core/queue-stats';
+
 /**
  * The ground truth of a simulated queue load: each call's visits to queues as the simulator sent
  * them, and the queue figures of pbx-stats (SPEC section 10) computed from it. Every time is the
@@ -37,19 +39,7 @@ export interface QueueLoadLog {
 }
 
 /** One queue's figures, as pbx-stats' payload names them (without `window` and `agents`). */
-export interface QueueFigures {
-  queue: string;
-  offered: number;
-  answered: number;
-  abandoned: number;
-  abandonRate: number | null;
-  serviceLevelPercent: number | null;
-  averageWaitSeconds: number | null;
-  longestWaitSeconds: number | null;
-  averageTalkSeconds: number | null;
-  waitingNow: number;
-  longestWaitingNowSeconds: number;
-}
+export type QueueFigures = Omit<StatsFigures, 'window' | 'agents'>;
 
 export interface FigureWindow {
   /** Start of the window (ms since the epoch): visits that entered at or after it are offered. */
