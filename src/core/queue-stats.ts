@@ -457,15 +457,9 @@ function seconds(ms: number): number {
   return Math.round(ms / 100) / 10;
 }
 
-/** The Queues property: a comma list of queue numbers / hotline numbers, trimmed, without empties. */
+/** The Queues property: a comma list of queue numbers / hotline numbers, trimmed, without empties; the first MAX_QUEUES. */
 export function queuesOf(value: unknown): string[] {
   if (typeof value !== 'string') return [];
-  return [
-    ...new Set(
-      value
-        .split(',')
-        .map((q) => q.trim())
-        .filter(Boolean),
-    ),
-  ];
+  const queues = value.split(',').map((q) => q.trim());
+  return [...new Set(queues.filter(Boolean))].slice(0, MAX_QUEUES);
 }

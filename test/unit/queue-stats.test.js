@@ -236,6 +236,7 @@ describe('queue statistics (SPEC section 10)', () => {
   it('Queues: a comma list, trimmed, no empties or repeats; agents counted from queue-agents', () => {
     assert.deepEqual(queuesOf(' 800, 801,,800 '), ['800', '801']);
     assert.deepEqual(queuesOf(undefined), []);
+    assert.equal(queuesOf(Array.from({ length: 500 }, (_, i) => `q${i}`).join(',')).length, MAX_QUEUES);
     assert.deepEqual(
       agentCountsOf([
         { extension: '1', loggedIn: true, state: 'idle' },
