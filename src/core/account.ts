@@ -379,6 +379,15 @@ export class Account implements ClosableCalls {
     return this.shared ? this.shared.idleCalls(idleMs, max) : this.tracker.idleCalls(idleMs, max);
   }
 
+  /**
+   * Whether call `callId` has ended as far as this account knows (its tracker, or in cluster mode
+   * the shared state): false while open, forgotten or never seen. For nodes that may have missed
+   * a call's hangup (one redeployed while calls went on).
+   */
+  async hasEnded(callId: string): Promise<boolean> {
+    return this.shared ? this.shared.hasEnded(callId) : this.tracker.hasEnded(callId);
+  }
+
   /** Open calls, at most `max` (see CallCloser). */
   async openCalls(max: number): Promise<string[]> {
     return this.shared ? this.shared.openCalls(max) : this.tracker.openCalls(max);

@@ -144,6 +144,11 @@ export class CallTracker {
     return out;
   }
 
+  /** Whether call `callId` is tracked and has ended (false while open or not known). */
+  hasEnded(callId: string): boolean {
+    return this.ended.get(callId) !== undefined;
+  }
+
   /** How many tracked calls have not ended. */
   get openCount(): number {
     return this.open.size;

@@ -120,6 +120,11 @@ export interface QueueStatsOptions {
   queues: readonly string[];
   windowMinutes: number;
   serviceLevelSeconds: number;
+  /**
+   * Whether a call has ended as far as the account knows: a call still waiting here whose hangup
+   * this node missed (it was being redeployed) is then taken off the waiting list.
+   */
+  hasEnded?: (callId: string) => Promise<boolean>;
   now?: () => number;
 }
 
@@ -142,6 +147,7 @@ export class QueueStats {
   private readonly serviceLevelMs: number;
   private readonly slotSeconds: number;
   private readonly now: () => number;
+  private readonly hasEnded: (callId: string) => Promise<boolean>;
   /** When this instance last wrote each queue into the list of queues seen. */
   private readonly seenWrittenAt = new Map<string, number>();
 
@@ -153,6 +159,7 @@ export class QueueStats {
     this.serviceLevelMs = options.serviceLevelSeconds * 1000;
     this.slotSeconds = slotSecondsOf(options.windowMinutes);
     this.now = options.now ?? Date.now;
+    this.hasEnded = options.hasEnded ?? (async () => false);
   }
 
   /** The queue `event` rings, if it is the call entering one; see the class comment. */
@@ -258,8 +265,15 @@ export class QueueStats {
     const out: number[] = [];
     for (let i = 0; i < members.length; i++) {
       const visit = places[i]?.visit;
-      if (visit && visit.queue === queue && visit.answeredAt === undefined) out.push(visit.enteredAt);
-      else await this.store.indexRemove(key, members[i]);
+      if (visit && visit.queue === queue && visit.answeredAt === undefined) {
+        if (!(await this.hasEnded(members[i]))) {
+          out.push(visit.enteredAt);
+          continue;
+        }
+        // Its hangup never reached this node: no longer waiting, neither answered nor abandoned.
+        await this.store.delete(this.callKey(members[i]));
+      }
+      await this.store.indexRemove(key, members[i]);
     }
     return out;
   }

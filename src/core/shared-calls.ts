@@ -201,6 +201,11 @@ export class SharedCalls {
    * against its state; one that ended or expired leaves the index, one still active gets its
    * last event time as its score (so the oldest entries are the candidates next time).
    */
+  /** Whether the shared state has call `callId` ended; false while open or not known. */
+  async hasEnded(callId: string): Promise<boolean> {
+    return (await this.store.get<CallState>(`call:${callId}`))?.ended === true;
+  }
+
   async idleCalls(idleMs: number, max: number): Promise<string[]> {
     const t = this.now();
     const out: string[] = [];

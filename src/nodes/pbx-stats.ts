@@ -42,6 +42,7 @@ export default function register(RED: NodeAPI): void {
       queues: queuesOf(def.queues),
       windowMinutes: boundedNumber(def.window, DEFAULT_WINDOW_MINUTES, MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES),
       serviceLevelSeconds: boundedNumber(def.serviceLevel, DEFAULT_SERVICE_LEVEL_SECONDS, 1, MAX_SERVICE_LEVEL_SECONDS),
+      hasEnded: (callId) => account.hasEnded(callId),
     });
     const agents = account.supports('status', 'queue-agents')
       ? new AgentPoller(account, account.stateStore, node.id, Math.max(intervalSeconds, MIN_AGENT_POLL_SECONDS))

@@ -13,9 +13,17 @@ function setup({ queues = [], windowMinutes = 15, serviceLevelSeconds = 20 } = {
   const clock = { now: T0 };
   const store = new MemoryStore({ configId: 'cfg', now: () => clock.now });
   const tracker = new CallTracker({ now: () => clock.now });
-  const stats = new QueueStats({ store, owner: 'n1', queues, windowMinutes, serviceLevelSeconds, now: () => clock.now });
+  const stats = new QueueStats({
+    store,
+    owner: 'n1',
+    queues,
+    windowMinutes,
+    serviceLevelSeconds,
+    hasEnded: async (callId) => tracker.hasEnded(callId),
+    now: () => clock.now,
+  });
   /** Sends one event at `t` seconds after T0, as the account would after its tracker. */
-  async function at(t, callId, event, extra = {}) {
+  async function at(t, callId, event, extra = {}, { unseen = false } = {}) {
     clock.now = T0 + t * 1000;
     const out = tracker.apply({
       event,
@@ -26,7 +34,7 @@ function setup({ queues = [], windowMinutes = 15, serviceLevelSeconds = 20 } = {
       timestamp: new Date(clock.now).toISOString(),
       ...extra,
     });
-    if (out) await stats.apply(out);
+    if (out && !unseen) await stats.apply(out);
     return out;
   }
   const queue = (ext) => ({ extension: ext, extensionType: 'queue' });
@@ -186,6 +194,15 @@ describe('queue statistics (SPEC section 10)', () => {
     assert.deepEqual(await store.get('stats:n1:call:direct'), { endedAs: 'answered' }, 'kept in case its queue ringing is late');
     await figures(271);
     assert.equal(await store.get('stats:n1:call:direct'), undefined, 'gone a minute later');
+  });
+
+  it('a hangup the node missed (it was being redeployed): the call no longer waits once the account has it ended', async () => {
+    const { at, queue, figures } = setup();
+    await at(0, 'r', 'ringing', queue('800'));
+    await at(0, 's', 'ringing', queue('800'));
+    await at(5, 'r', 'hangup', { ...queue('800'), outcome: 'missed' }, { unseen: true });
+    const f = (await figures(10))['800'];
+    assert.deepEqual([f.offered, f.abandoned, f.waitingNow, f.longestWaitingNowSeconds], [2, 0, 1, 10]);
   });
 
   it('a transferred leg’s hangup does not end the call in its queue', async () => {
