@@ -6,6 +6,7 @@ import { rateLimited } from '../core/rate-limit';
 import { isStoreError } from '../core/state';
 import { accountNode } from './account-node';
 import { messageOf } from './as-pbx-error';
+import { WorkLine } from './work-line';
 import { t } from './i18n';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './red';
 
@@ -28,8 +29,7 @@ export default function register(RED: NodeAPI): void {
 
     const book = new MissedCallBook({ store: account.stateStore, owner: node.id, keepDays: keepDaysOf(def.keepDays) });
     const warnFailure = rateLimited((m) => node.warn(m));
-    let queue: Promise<void> = Promise.resolve();
-    let pending = 0;
+    const line = new WorkLine(MAX_PENDING_CHANGES);
 
     const showCount = (): void =>
       status.set({ fill: 'green', shape: 'dot', text: t(RED, 'missed.status.open', { count: book.openCount }) });
@@ -37,13 +37,9 @@ export default function register(RED: NodeAPI): void {
 
     /** Runs `work` after every change queued before it, so outputs keep the order of events and inputs. */
     function enqueue(work: () => Promise<void>): boolean {
-      if (pending >= MAX_PENDING_CHANGES) return false;
-      pending++;
-      queue = queue
-        .then(work)
-        .catch((err: unknown) => warnFailure(t(RED, 'missed.warn.failed', { reason: messageOf(err) })))
-        .finally(() => pending--);
-      return true;
+      const queued = line.run(work);
+      queued?.catch((err: unknown) => warnFailure(t(RED, 'missed.warn.failed', { reason: messageOf(err) })));
+      return queued !== undefined;
     }
 
     async function sendExpired(send: SendFn): Promise<void> {
@@ -142,15 +138,7 @@ export default function register(RED: NodeAPI): void {
       // A removed node's entries go with it; a redeployed node's stay for its successor.
       if (removed) enqueue(() => book.clear());
       // Changes under way finish first (each store command has its own deadline), within a bound.
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(guard);
-        done();
-      };
-      const guard = setTimeout(finish, CLOSE_WAIT_MS);
-      void queue.finally(finish);
+      void line.settled(CLOSE_WAIT_MS).then(done);
     });
   }
   RED.nodes.registerType('pbx-missed', PbxMissed);

@@ -17,6 +17,7 @@ import { rateLimited } from '../core/rate-limit';
 import { isStoreError, type StateStore } from '../core/state';
 import { accountNode } from './account-node';
 import { messageOf } from './as-pbx-error';
+import { WorkLine } from './work-line';
 import { t } from './i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
@@ -48,29 +49,21 @@ export default function register(RED: NodeAPI): void {
       ? new AgentPoller(account, account.stateStore, node.id, Math.max(intervalSeconds, MIN_AGENT_POLL_SECONDS))
       : undefined;
     const warnFailure = rateLimited((m) => node.warn(m));
-    let chain: Promise<void> = Promise.resolve();
-    let pending = 0;
-
-    /** Runs `work` after the events queued before it, so figures include every event received. */
-    function enqueue<T>(work: () => Promise<T>): Promise<T> {
-      pending++;
-      const result = chain.then(work).finally(() => pending--);
-      chain = result.then(
-        () => undefined,
-        () => undefined,
-      );
-      return result;
-    }
+    // Figures are read after the events received before them.
+    const line = new WorkLine(MAX_PENDING_EVENTS);
 
     const unsubscribe = account.subscribe((event) => {
       if (!stats.concerns(event)) return;
-      if (pending >= MAX_PENDING_EVENTS) return warnFailure(t(RED, 'stats.warn.overloaded'));
-      enqueue(() => stats.apply(event)).catch((err: unknown) => warnFailure(t(RED, 'stats.warn.failed', { reason: messageOf(err) })));
+      const queued = line.run(() => stats.apply(event));
+      if (!queued) return warnFailure(t(RED, 'stats.warn.overloaded'));
+      queued.catch((err: unknown) => warnFailure(t(RED, 'stats.warn.failed', { reason: messageOf(err) })));
     });
 
     /** The figures of every queue, with agents where the provider has them. */
     async function currentFigures(): Promise<QueueFigures[]> {
-      const figures = await enqueue(() => stats.figures());
+      const queued = line.run(() => stats.figures());
+      if (!queued) throw new PbxError('unreachable', t(RED, 'stats.errors.overloaded'));
+      const figures = await queued;
       if (agents) {
         for (const f of figures) {
           const counts = await agents.countsOf(f.queue).catch((err: unknown) => {
@@ -111,7 +104,10 @@ export default function register(RED: NodeAPI): void {
         })
         .catch((err: unknown) => {
           const reason = messageOf(err);
-          const error = new PbxError(isStoreError(err) ? 'unreachable' : 'provider_error', t(RED, 'stats.errors.store', { reason }));
+          const error =
+            err instanceof PbxError
+              ? err
+              : new PbxError(isStoreError(err) ? 'unreachable' : 'provider_error', t(RED, 'stats.errors.store', { reason }));
           msg.pbx = { provider: account.definition.id, error: error.toJSON() };
           done(error);
         });
@@ -122,16 +118,8 @@ export default function register(RED: NodeAPI): void {
       unsubscribe();
       status.close();
       // A removed node's figures go with it; a redeployed node's stay for its successor.
-      if (removed) void enqueue(() => stats.clear()).catch(() => undefined);
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(guard);
-        done();
-      };
-      const guard = setTimeout(finish, CLOSE_WAIT_MS);
-      void chain.finally(finish);
+      if (removed) line.run(() => stats.clear())?.catch(() => undefined);
+      void line.settled(CLOSE_WAIT_MS).then(done);
     });
   }
   RED.nodes.registerType('pbx-stats', PbxStats);

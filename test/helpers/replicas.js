@@ -176,4 +176,30 @@ async function startReplicas({ count = 2, flows, settings = {}, env = {}, nodeAr
   return replicas;
 }
 
-module.exports = { startReplicas, tagCollectorRequests, ReplicaCollector, REPLICA_HEADER, REPLICA_ENV };
+/**
+ * What every cluster test starts: a redis-server of its own, the simulator, and `count` Node-RED
+ * instances behind the round-robin proxy whose environment gets `PBX_REDIS_URL` plus `env(sim)`.
+ * `stop()` stops them in reverse order; it also undoes a start that failed half way.
+ */
+async function startCluster({ simulator = {}, env = () => ({}), ...replicaOptions } = {}) {
+  // Required here: loading the simulator is the build's business, not every replica test's.
+  const { startRedis } = require('./redis-server');
+  const { startSimulator } = require('../../dist/simulator');
+  const cluster = {};
+  cluster.stop = async () => {
+    await cluster.replicas?.stop();
+    await cluster.sim?.close();
+    await cluster.redis?.stop();
+  };
+  try {
+    cluster.redis = await startRedis();
+    cluster.sim = await startSimulator(simulator);
+    cluster.replicas = await startReplicas({ ...replicaOptions, env: { ...env(cluster.sim), PBX_REDIS_URL: cluster.redis.url } });
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
+
+module.exports = { startReplicas, startCluster, tagCollectorRequests, ReplicaCollector, REPLICA_HEADER, REPLICA_ENV };

@@ -6,10 +6,9 @@
 // the closer lease; the close is atomic in Redis), and its real hangup arriving later is not
 // emitted by either instance.
 const assert = require('node:assert/strict');
-const { startRedis } = require('../helpers/redis-server');
-const { startReplicas } = require('../helpers/replicas');
+const { startCluster } = require('../helpers/replicas');
 const { fn, post, wrapOutput, actionEndpoint, laidOut } = require('../helpers/flows');
-const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
+const { DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const SECRET = 'cluster-stale-secret-4d2a9e11';
 const EXTENSION = '0003*210';
@@ -68,29 +67,25 @@ function staleFlows({ collectorUrl }) {
 
 describe('integration: stale and reconciled calls in cluster mode, closed once for the cluster', function () {
   this.timeout(60000);
-  let redis;
+  let cluster;
   let sim;
   let replicas;
   let vn;
 
   before(async function () {
     this.timeout(20 * 60 * 1000); // a first run may install redis-server with apt-get
-    redis = await startRedis();
-    // Placed calls talk until the test hangs them up.
-    sim = await startSimulator({ stepMs: 20, talkMs: 60000, providers: ['voipnow'] });
-    vn = sim.provider('voipnow');
-    replicas = await startReplicas({
+    cluster = await startCluster({
+      // Placed calls talk until the test hangs them up.
+      simulator: { stepMs: 20, talkMs: 60000, providers: ['voipnow'] },
+      env: (s) => ({ PBX_SIM_VOIPNOW: `${s.url}/voipnow` }),
       count: 2,
-      env: { PBX_SIM_VOIPNOW: `${sim.url}/voipnow`, PBX_REDIS_URL: redis.url },
       flows: staleFlows,
     });
+    ({ sim, replicas } = cluster);
+    vn = sim.provider('voipnow');
   });
 
-  after(async () => {
-    await replicas?.stop();
-    await sim?.close();
-    await redis?.stop();
-  });
+  after(() => cluster?.stop());
 
   const events = (name, callId) => replicas.collected(`/events/${name}`, (b) => b.payload.callId === callId).map((m) => m.body.payload);
   /** The first event on `name`'s collector path matching `predicate`, with the instance that emitted it. */

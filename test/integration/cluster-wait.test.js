@@ -5,10 +5,9 @@
 // events: it must learn the outcome from the shared state (and, for a call matched by numbers,
 // from the dial instance 1 shares).
 const assert = require('node:assert/strict');
-const { startRedis } = require('../helpers/redis-server');
-const { startReplicas } = require('../helpers/replicas');
+const { startCluster } = require('../helpers/replicas');
 const { actionEndpoint, laidOut } = require('../helpers/flows');
-const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
+const { DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const SECRET = 'cluster-wait-secret-5e1f0a9c';
 const PROVIDERS = {
@@ -55,28 +54,24 @@ function waitFlows() {
 
 describe('integration: pbx-call wait in cluster mode, the call events on the other instance', function () {
   this.timeout(60000);
-  let redis;
+  let cluster;
   let sim;
   let replicas;
 
   before(async function () {
     this.timeout(20 * 60 * 1000); // a first run may install redis-server with apt-get
-    redis = await startRedis();
-    sim = await startSimulator({ stepMs: 20, talkMs: 300 });
-    replicas = await startReplicas({
+    cluster = await startCluster({
+      simulator: { stepMs: 20, talkMs: 300 },
+      env: (s) => Object.fromEntries(PROVIDER_IDS.map((p) => [variableOf(p), `${s.url}${PROVIDERS[p].base}`])),
       count: 2,
-      env: { ...Object.fromEntries(PROVIDER_IDS.map((p) => [variableOf(p), `${sim.url}${PROVIDERS[p].base}`])), PBX_REDIS_URL: redis.url },
       flows: waitFlows,
     });
+    ({ sim, replicas } = cluster);
     // Every webhook to instance 1; the calls are placed on instance 0.
     for (const provider of PROVIDER_IDS) sim.setWebhook(provider, replicas.directUrl(1, `${hookPath(provider)}/${SECRET}`), 'post');
   });
 
-  after(async () => {
-    await replicas?.stop();
-    await sim?.close();
-    await redis?.stop();
-  });
+  after(() => cluster?.stop());
 
   const makecalls = (provider) =>
     provider === 'cloud-callcenter'

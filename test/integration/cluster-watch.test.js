@@ -5,10 +5,9 @@
 // and calls placed and dropped through the simulator's WebAPI to change extension 100's state. A
 // call to a number ending in 0000 is never answered: 100 rings until the test drops the call.
 const assert = require('node:assert/strict');
-const { startRedis } = require('../helpers/redis-server');
-const { startReplicas } = require('../helpers/replicas');
+const { startCluster } = require('../helpers/replicas');
 const { fn, post, wrapOutput } = require('../helpers/flows');
-const { startSimulator, DEFAULT_CREDENTIALS } = require('../../dist/simulator');
+const { DEFAULT_CREDENTIALS } = require('../../dist/simulator');
 
 const SECRET = 'cluster-watch-secret-4e8a1d07c9';
 const ACCESS_KEY = DEFAULT_CREDENTIALS['3cx-webapi'].accessKey;
@@ -50,7 +49,7 @@ const isStandby = (body) => body.status?.fill === 'grey' && body.status?.text ==
 
 describe('integration: cluster mode, pbx-status watch on two Node-RED instances', function () {
   this.timeout(120000);
-  let redis;
+  let cluster;
   let sim;
   let replicas;
 
@@ -70,18 +69,20 @@ describe('integration: cluster mode, pbx-status watch on two Node-RED instances'
 
   before(async function () {
     this.timeout(20 * 60 * 1000); // a first run may install redis-server
-    redis = await startRedis();
-    sim = await startSimulator({ stepMs: NEVER_MS, talkMs: NEVER_MS });
-    replicas = await startReplicas({ count: 2, env: { PBX_WATCH_SIM: `${sim.url}/webapi`, PBX_REDIS_URL: redis.url }, flows: watchFlows });
+    cluster = await startCluster({
+      simulator: { stepMs: NEVER_MS, talkMs: NEVER_MS },
+      env: (s) => ({ PBX_WATCH_SIM: `${s.url}/webapi` }),
+      count: 2,
+      flows: watchFlows,
+    });
+    ({ sim, replicas } = cluster);
     // The call events go to the collector; this test looks at presence only.
     sim.setWebhook('3cx-webapi', `${replicas.collectorUrl}/sim-webhooks`, 'post');
   });
 
   after(async () => {
     sim?.provider('3cx-webapi').reset(); // ends the call's timers
-    await replicas?.stop();
-    await sim?.close();
-    await redis?.stop();
+    await cluster?.stop();
   });
 
   it('one instance polls, each change is reported once; after SIGKILL the other takes over from the stored states', async () => {

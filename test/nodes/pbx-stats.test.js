@@ -178,3 +178,60 @@ describe('pbx-stats: the figures equal the simulator’s ground truth', function
     }
   });
 });
+
+describe('pbx-stats: the bad cases', function () {
+  this.timeout(20000);
+  afterEach(() => helper.unload());
+
+  /** pbx-stats `bad` with `config` (none: a missing config), a catch node → helper `caught`. */
+  async function loadWith(config) {
+    await load(
+      [
+        ...(config ? [config] : []),
+        { id: 'bad', type: 'pbx-stats', pbx: 'cfg', queues: '', window: 15, serviceLevel: 20, interval: 0, wires: [['out']] },
+        { id: 'out', type: 'helper' },
+        { id: 'c1', type: 'catch', scope: ['bad'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ],
+      config ? { cfg: { accessKey: 'k', webhookSecret: SECRET } } : {},
+    );
+  }
+
+  it('without its config: every input fails with invalid_input', async () => {
+    await loadWith(undefined);
+    const caught = collect('caught', 1);
+    helper.getNode('bad').receive({ payload: 'now' });
+    const [msg] = await caught;
+    assert.equal(msg.error.code, 'invalid_input');
+  });
+
+  it('Redis unreachable (cluster mode): an input fails with unreachable and msg.pbx.error, nothing is sent, Node-RED goes on', async () => {
+    const closed = await new Promise((resolve) => {
+      const s = http.createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
+    });
+    await loadWith({
+      id: 'cfg',
+      type: 'pbx-config',
+      provider: '3cx-webapi',
+      baseUrl: 'http://127.0.0.1:9/webapi',
+      webhookPath: '/pbx/stats-bad',
+      timeout: 2000,
+      rejectUnauthorized: true,
+      allowFrom: '',
+      redisUrl: `redis://127.0.0.1:${closed}`,
+      redisDown: 'local',
+    });
+    const sent = [];
+    helper.getNode('out').on('input', (m) => sent.push(m));
+    const caught = collect('caught', 1, 8000);
+    helper.getNode('bad').receive({ payload: 'now' });
+    const [msg] = await caught;
+    assert.equal(msg.error.code, 'unreachable');
+    assert.equal(msg.pbx.error.code, 'unreachable');
+    assert.deepEqual(sent, []);
+  });
+});
