@@ -14,7 +14,7 @@ const path = require('node:path');
 const { createClient } = require('@redis/client');
 const { startRedis } = require('../helpers/redis-server');
 const { startReplicas } = require('../helpers/replicas');
-const { fn } = require('../helpers/flows');
+const { eventNode, fn } = require('../helpers/flows');
 const { runRate } = require('./load');
 
 const SECRET = 'bench-cluster-secret-3e9a51';
@@ -61,19 +61,7 @@ function flows(cluster) {
   return [
     { id: 'tab', type: 'tab', label: 'bench' },
     cfg,
-    {
-      id: 'ev',
-      type: 'pbx-event',
-      z: 'tab',
-      pbx: 'cfg',
-      events: [],
-      extension: '',
-      direction: 'any',
-      outputs: 1,
-      wires: [['rec']],
-      x: 100,
-      y: 100,
-    },
+    eventNode('ev', 'rec'),
     { ...fn('rec', record, [], 'tab'), x: 300, y: 100 },
     // How often the event node turned yellow "redis down" (the store missed its deadline).
     { id: 'st', type: 'status', z: 'tab', scope: ['ev'], wires: [['stfn']], x: 100, y: 300 },

@@ -5,7 +5,7 @@
 const assert = require('node:assert/strict');
 const { NodeRedProcess } = require('../helpers/node-red-process');
 const { runLoad } = require('./load');
-const { fn: functionNode } = require('../helpers/flows');
+const { eventNode, fn: functionNode } = require('../helpers/flows');
 
 const SECRET = 'bench-webhook-secret-5b1f0c';
 const count = ['const n = (global.get("events") || 0) + 1;', 'global.set("events", n);', 'return null;'].join('\n');
@@ -28,19 +28,7 @@ function flows(simUrl) {
       allowFrom: '',
       credentials: { accessKey: 'demo-3cx-access-key', webhookSecret: SECRET },
     },
-    {
-      id: 'ev',
-      type: 'pbx-event',
-      z: 'tab',
-      pbx: 'cfg',
-      events: [],
-      extension: '',
-      direction: 'any',
-      outputs: 1,
-      wires: [['count']],
-      x: 100,
-      y: 100,
-    },
+    eventNode('ev', 'count'),
     fn('count', count, []),
     {
       id: 'in',

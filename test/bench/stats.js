@@ -7,7 +7,7 @@
 // match what the generator sent (the figures count only when the node kept up).
 const { performance } = require('node:perf_hooks');
 const { NodeRedProcess } = require('../helpers/node-red-process');
-const { fn } = require('../helpers/flows');
+const { eventNode, fn } = require('../helpers/flows');
 const { cpuSeconds, memoryOf } = require('./cluster');
 const { runRate } = require('./load');
 
@@ -110,19 +110,7 @@ function flows({ simUrl, withStats }) {
       allowFrom: '',
       credentials: { accessKey: KEY, webhookSecret: SECRET },
     },
-    {
-      id: 'ev',
-      type: 'pbx-event',
-      z: 'tab',
-      pbx: 'cfg',
-      events: [],
-      extension: '',
-      direction: 'any',
-      outputs: 1,
-      wires: [['count']],
-      x: 100,
-      y: 100,
-    },
+    eventNode('ev', 'count'),
     { ...fn('count', count, [], 'tab'), x: 300, y: 100 },
     endpoint('cin', '/bench/count', 'get', ['cfn'], 200),
     { ...fn('cfn', counts, ['res'], 'tab'), x: 300, y: 200 },

@@ -116,4 +116,9 @@ function laidOut(nodes) {
   return nodes.map((n, i) => (n.type === 'tab' || n.type === 'pbx-config' ? n : { x: 100 + (i % 6) * 160, y: 40 + i * 20, ...n }));
 }
 
-module.exports = { integrationFlows, actionEndpoint, laidOut, fn, post, wrapOutput, unpackRequest, wrapError };
+/** A `pbx-event` node of config `cfg` on tab `z` passing every event to `to`, at the top left. */
+function eventNode(id, to, z = 'tab') {
+  return { id, type: 'pbx-event', z, pbx: 'cfg', events: [], extension: '', direction: 'any', outputs: 1, wires: [[to]], x: 100, y: 100 };
+}
+
+module.exports = { eventNode, integrationFlows, actionEndpoint, laidOut, fn, post, wrapOutput, unpackRequest, wrapError };
