@@ -532,8 +532,6 @@ describe('editor in Chromium', function () {
     await openNodeDialog(id);
     await page.locator('#node-input-pbx').selectOption(configId);
     const input = page.locator('#node-input-queues');
-    await input.fill('807,');
-    await input.pressSequentially(' 8', { delay: 50 });
     // The menu of this term (the menu of an earlier field may still be fading out): every queue but 807.
     const offered = () =>
       page.evaluate(() =>
@@ -541,19 +539,26 @@ describe('editor in Chromium', function () {
           .map((_, e) => $(e).text())
           .get(),
       );
-    // Under load a keystroke can land before the completion is wired: type the term again, up to 3 times.
+    // Under load the editor can move the focus away between keystrokes; Playwright then puts the
+    // caret back at the start of the field. Type the list, caret at its end, until the field holds
+    // exactly it and its menu is shown (up to 3 times).
     for (let attempt = 0; attempt < 3; attempt++) {
+      await input.fill('807, ');
+      await input.press('End');
+      await input.pressSequentially('8', { delay: 50 });
       const shown = await page
-        .waitForFunction(() => $('.red-ui-autoComplete-container:visible .red-ui-autoComplete-completion').text() === '820', null, {
-          timeout: 5000,
-        })
+        .waitForFunction(
+          () =>
+            $('#node-input-queues').val() === '807, 8' &&
+            $('.red-ui-autoComplete-container:visible .red-ui-autoComplete-completion').text() === '820',
+          null,
+          { timeout: 5000 },
+        )
         .then(() => true)
         .catch(() => false);
       if (shown) break;
-      // The whole value again (the caret may have moved): the list so far, then the term.
-      await input.fill('807, ');
-      await input.pressSequentially('8', { delay: 50 });
     }
+    assert.equal(await input.inputValue(), '807, 8');
     assert.deepEqual(await offered(), ['820']);
     await page.locator('.red-ui-autoComplete-container:visible .red-ui-autoComplete-completion', { hasText: '820' }).first().click();
     assert.equal(await input.inputValue(), '807, 820');
