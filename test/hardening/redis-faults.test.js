@@ -8,6 +8,8 @@
 const assert = require('node:assert/strict');
 const { RedisStore, isStoreError } = require('../../dist/core/state');
 const { startRedis } = require('../helpers/redis-server');
+const net = require('node:net');
+const { createClient } = require('@redis/client');
 const { freePort } = require('../helpers/node-red-process');
 
 const DEADLINE_MS = 500;
@@ -203,5 +205,55 @@ describe('Redis faults: the state store', function () {
     await s.close();
     assertUnavailable(await failureOf(s.get('k')));
     assert.deepEqual(health.seen, [false]);
+  });
+  it('close leaves no socket open: while connecting, while the handshake hangs, and when up', async () => {
+    // A server that accepts and never answers: the client's handshake (HELLO) hangs.
+    const sockets = new Set();
+    const mute = net.createServer((socket) => {
+      sockets.add(socket);
+      // Read (and drop) what the client sends, or its end is never seen.
+      socket.resume();
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    const url = `redis://127.0.0.1:${mute.address().port}`;
+    const allClosed = async () => {
+      for (let waited = 0; sockets.size > 0 && waited < HANG_GUARD_MS; waited += 20) await sleep(20);
+      assert.equal(sockets.size, 0, 'a socket is still open');
+    };
+    try {
+      // Closed before the TCP connection is up (it is asynchronous even on loopback).
+      const early = new RedisStore({ configId: 'faults', url, commandTimeoutMs: DEADLINE_MS });
+      await early.close();
+      await sleep(100);
+      await allClosed();
+      // Closed while the handshake waits for an answer that never comes.
+      const hung = new RedisStore({ configId: 'faults', url, commandTimeoutMs: DEADLINE_MS });
+      for (let waited = 0; sockets.size === 0 && waited < HANG_GUARD_MS; waited += 20) await sleep(20);
+      assert.equal(sockets.size, 1, 'the handshake connection');
+      await hung.close();
+      await allClosed();
+      await sleep(300);
+      assert.equal(sockets.size, 0, 'no reconnection after close');
+    } finally {
+      mute.close();
+    }
+    // Closed when up: the real server sees the client go.
+    const redis = await server();
+    const up = new RedisStore({ configId: 'faults', url: redis.url, commandTimeoutMs: DEADLINE_MS });
+    await watchHealth(up).next(true);
+    const observer = createClient({ url: redis.url });
+    observer.on('error', () => undefined);
+    await observer.connect();
+    try {
+      const clients = async () => (await observer.sendCommand(['CLIENT', 'LIST'])).trim().split('\n').length;
+      assert.equal(await clients(), 2, 'the store and the observer');
+      await up.close();
+      for (let waited = 0; (await clients()) > 1 && waited < HANG_GUARD_MS; waited += 20) await sleep(20);
+      assert.equal(await clients(), 1);
+    } finally {
+      observer.destroy();
+    }
   });
 });

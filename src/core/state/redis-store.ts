@@ -71,6 +71,8 @@ export class RedisStore implements StateStore {
   private reason: string | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private probing = false;
+  /** True while a TCP connection is being opened: node-redis cannot destroy that socket yet. */
+  private opening = true;
 
   constructor(options: RedisStoreOptions) {
     this.ns = namespacesOf(options.keyPrefix ?? 'pbx:', options.configId);
@@ -89,7 +91,9 @@ export class RedisStore implements StateStore {
         socket: {
           connectTimeout: options.connectTimeoutMs ?? REDIS_CONNECT_TIMEOUT_MS,
           reconnectStrategy: (retries: number) =>
-            Math.min(50 * 2 ** Math.min(retries, 16), REDIS_RECONNECT_MAX_MS) + Math.floor(Math.random() * 100),
+            this.state === 'closed'
+              ? false
+              : Math.min(50 * 2 ** Math.min(retries, 16), REDIS_RECONNECT_MAX_MS) + Math.floor(Math.random() * 100),
         },
       });
     } catch (err) {
@@ -97,11 +101,20 @@ export class RedisStore implements StateStore {
     }
     // Without an 'error' listener an EventEmitter throws: that would take Node-RED down.
     this.client.on('error', (err) => {
-      if (this.state === 'closed') return this.destroyClient(true);
+      this.opening = false;
+      if (this.state === 'closed') return this.destroyClient();
       if (!this.client.isReady) this.markDown(this.describe(err));
     });
+    this.client.on('reconnecting', () => {
+      this.opening = true;
+    });
+    this.client.on('connect', () => {
+      this.opening = false;
+      // Closed while this socket was being opened: now it can be destroyed, before the handshake.
+      if (this.state === 'closed') this.destroyClient();
+    });
     this.client.on('ready', () => {
-      if (this.state === 'closed') return this.destroyClient(true);
+      if (this.state === 'closed') return this.destroyClient();
       // Connected is not yet usable: a server that wants a password we were not given says so
       // only to the first command.
       this.probe();
@@ -240,11 +253,12 @@ export class RedisStore implements StateStore {
   }
 
   /**
-   * node-redis's destroy() does not stop a connection attempt under way (it completes and stays
-   * open), so while connecting it is left to the attempt's outcome: 'ready' or 'error' call it.
+   * node-redis's destroy() cannot reach a socket that is still being opened (that socket would
+   * connect and stay open), so while one is, the 'connect' or 'error' that ends it calls this again.
+   * A handshake that hangs (a server that accepts and never answers) is destroyed at once.
    */
-  private destroyClient(afterAttempt = false): void {
-    if (!afterAttempt && !this.client.isReady) return;
+  private destroyClient(): void {
+    if (this.opening || !this.client.isOpen) return;
     try {
       this.client.destroy();
     } catch {
