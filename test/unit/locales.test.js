@@ -162,11 +162,21 @@ describe('locales', () => {
     }
   });
 
-  it('status texts are short (under 20 characters)', () => {
+  it('status texts are short (under 20 characters), on every node', () => {
     for (const lang of LANGS) {
-      for (const key of flatKeys(catalogs[lang]['pbx-config'].status)) {
-        const text = lookup(catalogs[lang]['pbx-config'].status, key).replace(/__\w+__/g, '9999');
-        assert.ok(text.length < 20, `${lang} status.${key}: "${text}"`);
+      const catalog = catalogs[lang]['pbx-config'];
+      // The config node's own, and each node's section (stats.status, missed.status).
+      const sections = [['status', catalog.status]].concat(
+        Object.keys(catalog)
+          .filter((k) => catalog[k] && typeof catalog[k] === 'object' && catalog[k].status)
+          .map((k) => [`${k}.status`, catalog[k].status]),
+      );
+      assert.ok(sections.length >= 3, 'the config, missed and stats status texts');
+      for (const [prefix, status] of sections) {
+        for (const key of flatKeys(status)) {
+          const text = lookup(status, key).replace(/__\w+__/g, '9999');
+          assert.ok(text.length < 20, `${lang} ${prefix}.${key}: "${text}"`);
+        }
       }
     }
   });
