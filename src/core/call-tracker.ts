@@ -35,6 +35,11 @@ export interface CallState {
   listBytes: number;
   lastTransfer?: CallEvent['transfer'];
   direction: CallEvent['direction'];
+  /**
+   * The call's `from` and `to` as the first event that knew its direction said them: an event
+   * that cannot tell the direction (a 3CX recording) names the parties from its own side.
+   */
+  parties?: { from?: string; to?: string };
   /** When this state was last changed, in ms since the epoch (the tracker's clock). */
   touchedAt: number;
   /** The final hangup was seen: outcome and end are fixed, ringing / answered change nothing. */
@@ -339,6 +344,7 @@ export function closeCallState(state: CallState, reason: SyntheticClose, provide
     providerEvent: reason,
     callId: s.callId,
     direction: state.direction,
+    ...state.parties,
     outcome: 'unknown',
     timestamp: at,
     synthetic: true,
@@ -354,8 +360,16 @@ export function closeCallState(state: CallState, reason: SyntheticClose, provide
 /** Fills what a provider leaves out of later events from what the call's earlier events said. */
 function complete(event: CallEvent, state: CallState): CallEvent {
   if (state.direction === 'unknown') state.direction = event.direction;
+  if (!state.parties && event.direction !== 'unknown' && (event.from !== undefined || event.to !== undefined)) {
+    state.parties = {};
+    if (event.from !== undefined) state.parties.from = event.from;
+    if (event.to !== undefined) state.parties.to = event.to;
+  }
   const out = { ...event };
-  if (out.direction === 'unknown') out.direction = state.direction;
+  if (out.direction === 'unknown') {
+    out.direction = state.direction;
+    if (state.parties) Object.assign(out, state.parties);
+  }
   if (out.extension && !out.extensionType) {
     const hop = state.summary.route.find((h) => h.extension === out.extension && h.extensionType);
     if (hop) out.extensionType = hop.extensionType;
@@ -390,6 +404,8 @@ function bytesOf(state: CallState): number {
     textBytes(s.endedAt) +
     textBytes(s.hangupCause) +
     textBytes(s.answeredBy) +
+    textBytes(state.parties?.from) +
+    textBytes(state.parties?.to) +
     state.listBytes
   );
 }

@@ -11,6 +11,7 @@ const { startClusterDemo } = require('../../scripts/demo-cluster');
 const { freePort } = require('../helpers/node-red-process');
 const { PROVIDERS } = require('../../dist/providers');
 const { parseWebhookBody, parseForm } = require('../../dist/core/webhook-router');
+const { CallTracker } = require('../../dist/core/call-tracker');
 
 const EXAMPLES = fs.readdirSync(path.resolve(__dirname, '../../examples')).filter((f) => f.endsWith('.json'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -23,9 +24,10 @@ async function until(predicate, what, timeoutMs = 20000) {
   }
 }
 
-/** The events one instance makes of the simulator's deliveries (normalized; the simulator sent each once). */
+/** What one instance alone emits for the simulator's deliveries (each sent once): normalized, then through a call tracker of its own. */
 function expectedEvents(provider, deliveries) {
-  return deliveries.flatMap((d) => {
+  const tracker = new CallTracker();
+  const normalized = deliveries.flatMap((d) => {
     const url = new URL(d.url);
     const rawQuery = url.search.slice(1);
     let body;
@@ -41,6 +43,7 @@ function expectedEvents(provider, deliveries) {
       receivedAt: new Date(d.at),
     });
   });
+  return normalized.map((e) => tracker.apply(e)).filter((e) => e !== undefined);
 }
 
 const keyOf = (e) => JSON.stringify([e.event, e.providerEvent, e.callId, e.legId, e.extension, e.from, e.to]);

@@ -347,6 +347,39 @@ describe('3cx-webapi webhook normalizer, driven by the vendor document', () => {
     assert.equal(last.direction, 'inbound', 'recording takes the direction of its call');
   });
 
+  it('a recording of an outgoing call names the parties as the call did: from the extension, to the dialed number', () => {
+    // The POST recording row says Callerid 05551239988 and User 117 with no direction; the GET
+    // scheme sends nothing but the URL. Both take the call's own parties.
+    for (const [i, from, to] of [
+      [8, '117', '05551239988'],
+      [10, '117', '05551239988'],
+      [14, '102', '420774852629'],
+    ]) {
+      const scenario = scenarios[i];
+      const tracker = new CallTracker();
+      const out = scenario.rows.map((row) => tracker.apply(normalize3cxWebhook(inputOf(scenario.scheme, row.payload))[0]));
+      const recording = out[out.length - 1];
+      assert.equal(recording.event, 'recording', scenario.title);
+      assert.equal(recording.direction, 'outbound', scenario.title);
+      assert.equal(recording.from, from, scenario.title);
+      assert.equal(recording.to, to, scenario.title);
+      const hangup = out.find((e) => e.event === 'hangup');
+      assert.deepEqual([hangup.from, hangup.to], [from, to], `${scenario.title}: as its hangup`);
+    }
+  });
+
+  it('a recording of an incoming call keeps the caller as from', () => {
+    const tracker = new CallTracker();
+    const out = scenarios[0].rows.map((row) => tracker.apply(normalize3cxWebhook(inputOf('post', row.payload))[0]));
+    // (The document's example gives its hangup and recording another call id than its ringing.)
+    const [hangup, recording] = out.slice(-2);
+    assert.equal(recording.event, 'recording');
+    assert.equal(hangup.event, 'hangup');
+    assert.equal(recording.from, '05551239988');
+    assert.equal(recording.direction, 'inbound');
+    assert.equal(recording.to, hangup.to);
+  });
+
   it('resolves the queue of a missed call from the route', () => {
     const tracker = new CallTracker();
     const out = scenarios[3].rows.map((row) => tracker.apply(normalize3cxWebhook(inputOf('post', row.payload))[0]));

@@ -103,6 +103,20 @@ describe('closing calls whose hangup never came', () => {
       assert.equal(recording.event, 'recording');
     });
 
+    it('close: the synthetic hangup names the parties as the first events of the call did', () => {
+      const t = tracker();
+      t.apply(event('p', 'ringing', undefined, { from: '02079460000', to: '0003*210' }));
+      t.apply(event('p', 'answered', '2026-03-01T10:00:05.000Z', { from: '02079460000', to: '0003*211' }));
+      const closed = t.close('p', 'stale', 'voipnow', clock + 60_000);
+      assert.equal(closed.from, '02079460000');
+      assert.equal(closed.to, '0003*210');
+      // A call whose events named no party: none invented.
+      t.apply(event('q', 'ringing'));
+      const bare = t.close('q', 'stale', 'voipnow', clock + 60_000);
+      assert.equal('from' in bare, false);
+      assert.equal('to' in bare, false);
+    });
+
     it('close: not when the call had an event after quietSince, nor a call never seen', () => {
       const t = tracker();
       t.apply(event('y', 'ringing'));
