@@ -33,6 +33,11 @@ interface CallContext {
   edition: ThreeCxEdition;
 }
 
+/** The call id pbx-event emits for a scenario's call: Creomate's `chid`, else K2M's `Id` without its leg. */
+function publicCallId(ctx: CallContext): string {
+  return ctx.edition === 'creomate' ? ctx.chid : ctx.base;
+}
+
 interface Extension {
   num: string;
   name: string;
@@ -394,7 +399,24 @@ export class ThreeCxSimulator implements ProviderSimulator, QueueLoadHost {
       await this.emit(step, call);
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }
-    return { callId: call.edition === 'creomate' ? call.chid : call.base };
+    return { callId: publicCallId(call) };
+  }
+
+  /** A live inbound call of scenario `ctx`, routing at `ext`: listed in the simulator's state from now. */
+  private liveInboundCall(ctx: CallContext, ext: string): ActiveCall {
+    const call: ActiveCall = {
+      callID: this.nextCall++,
+      base: ctx.base,
+      chid: ctx.chid,
+      leg: 0,
+      ext,
+      party: ctx.caller,
+      direction: 'Inbound',
+      state: 'Routing',
+      startedAt: new Date().toISOString(),
+    };
+    this.calls.set(call.callID, call);
+    return call;
   }
 
   private scenarioContext(direction: 'inbound' | 'outbound', options: Record<string, unknown>): CallContext {
@@ -417,18 +439,7 @@ export class ThreeCxSimulator implements ProviderSimulator, QueueLoadHost {
    */
   private async playLostHangup(options: Record<string, unknown>): Promise<{ callId: string }> {
     const ctx = this.scenarioContext('inbound', options);
-    const call: ActiveCall = {
-      callID: this.nextCall++,
-      base: ctx.base,
-      chid: ctx.chid,
-      leg: 0,
-      ext: '202',
-      party: ctx.caller,
-      direction: 'Inbound',
-      state: 'Routing',
-      startedAt: new Date().toISOString(),
-    };
-    this.calls.set(call.callID, call);
+    const call = this.liveInboundCall(ctx, '202');
     const answered = THREE_CX_SCENARIOS['incoming-answered'].steps.filter(
       (s) => s.Event === 'ringing' || s.Event === 'incomingcall_started',
     );
@@ -438,7 +449,7 @@ export class ThreeCxSimulator implements ProviderSimulator, QueueLoadHost {
       if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     }
     this.calls.delete(call.callID);
-    return { callId: ctx.edition === 'creomate' ? ctx.chid : ctx.base };
+    return { callId: publicCallId(ctx) };
   }
 
   private newCallBase(): string {
@@ -539,23 +550,12 @@ export class ThreeCxSimulator implements ProviderSimulator, QueueLoadHost {
   /** See QUEUE_WAITING; resolves once the call waits in the queue. */
   private async playQueueWaiting(options: Record<string, unknown>): Promise<{ callId: string }> {
     const ctx = this.scenarioContext('inbound', options);
-    const call: ActiveCall = {
-      callID: this.nextCall++,
-      base: ctx.base,
-      chid: ctx.chid,
-      leg: 0,
-      ext: WAITING_QUEUE,
-      party: ctx.caller,
-      direction: 'Inbound',
-      state: 'Routing',
-      startedAt: new Date().toISOString(),
-    };
-    this.calls.set(call.callID, call);
+    const call = this.liveInboundCall(ctx, WAITING_QUEUE);
     await this.emit({ Event: 'ringing', User: '800', Usertype: 'other', leg: 0 }, ctx);
     if (this.stepMs) await sleep(Math.min(this.stepMs, 50));
     await this.emit({ Event: 'ringing', User: WAITING_QUEUE, Usertype: 'queue', leg: 0 }, ctx);
     call.timer = setTimeout(() => void this.routeQueued(call, QUEUE_AGENT), this.stepMs * 4);
-    return { callId: ctx.edition === 'creomate' ? ctx.chid : ctx.base };
+    return { callId: publicCallId(ctx) };
   }
 
   /** A call waiting in a queue rings `dest` and is answered there. */
@@ -612,7 +612,7 @@ export class ThreeCxSimulator implements ProviderSimulator, QueueLoadHost {
       for (const a of [...agents].reverse()) await this.emit({ Event: 'recording', User: a.agent, leg: a.leg }, ctx);
     };
     return {
-      callId: ctx.edition === 'creomate' ? ctx.chid : ctx.base,
+      callId: publicCallId(ctx),
       enter: async (queue, _agent, transferredBy) => {
         if (transferredBy === undefined) await this.emit({ Event: 'ringing', User: IVRS[0], Usertype: 'other', leg }, ctx);
         return stamped({ Event: 'ringing', User: queue, Usertype: 'queue', leg });
