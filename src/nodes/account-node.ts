@@ -1,10 +1,12 @@
 import type { Account } from '../core/account';
 import { PbxError } from '../core/errors';
+import { isStoreError } from '../core/state';
+import { messageOf } from './as-pbx-error';
 import { t } from './i18n';
 import { migrateNode } from './migrate';
 import { configStatus, healthAwareStatus, type HealthAwareStatus } from './node-status';
 import type { PbxConfigNode } from './pbx-config';
-import type { Node, NodeAPI, NodeDef } from './red';
+import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
 /** A node that follows its config's account: its migrated properties, the account, its status. */
 export interface AccountNode {
@@ -31,4 +33,19 @@ export function accountNode(RED: NodeAPI, node: Node, saved: NodeDef): AccountNo
     done();
   });
   return undefined;
+}
+
+/** Fails an input as action nodes do: the details on msg.pbx.error too (SPEC section 4). */
+export function failInput(account: Account, msg: NodeMessage, done: DoneFn, err: PbxError): void {
+  msg.pbx = { provider: account.definition.id, error: err.toJSON() };
+  done(err);
+}
+
+/**
+ * What a failed state-store step reports: a PbxError as it is, else `unreachable` when the store
+ * is down and `provider_error` otherwise, with the node's own text for `reason`.
+ */
+export function storeFailure(err: unknown, describe: (reason: string) => string): PbxError {
+  if (err instanceof PbxError) return err;
+  return new PbxError(isStoreError(err) ? 'unreachable' : 'provider_error', describe(messageOf(err)));
 }

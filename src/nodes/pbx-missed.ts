@@ -3,9 +3,8 @@ import { ownProperty } from '../core/lookup';
 import { changeOf, keepDaysOf, MissedCallBook, type ResolvedMissedCall } from '../core/missed-calls';
 import { parsePhoneNumber } from '../core/phone-number';
 import { rateLimited } from '../core/rate-limit';
-import { isStoreError } from '../core/state';
-import { accountNode } from './account-node';
-import { messageOf } from './as-pbx-error';
+import { accountNode, failInput, storeFailure } from './account-node';
+import { asPbxError, messageOf } from './as-pbx-error';
 import { WorkLine } from './work-line';
 import { t } from './i18n';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './red';
@@ -77,16 +76,12 @@ export default function register(RED: NodeAPI): void {
     });
 
     node.on('input', (msg, send, done) => {
-      /** Fails the input as action nodes do: the details on msg.pbx.error too (SPEC section 4). */
-      const fail = (err: PbxError): void => {
-        msg.pbx = { provider: account.definition.id, error: err.toJSON() };
-        done(err);
-      };
+      const fail = (err: PbxError): void => failInput(account, msg, done, err);
       let work: () => Promise<void>;
       try {
         work = inputWork(msg, send, done, fail);
       } catch (err) {
-        return fail(err instanceof PbxError ? err : new PbxError('invalid_input', messageOf(err)));
+        return fail(asPbxError(err));
       }
       if (!enqueue(work)) fail(new PbxError('unreachable', t(RED, 'missed.errors.overloaded')));
     });
@@ -101,7 +96,7 @@ export default function register(RED: NodeAPI): void {
           showCount();
           done();
         } catch (err) {
-          fail(storeFailure(err));
+          fail(storeFailure(err, (reason) => t(RED, 'missed.errors.store', { reason })));
         }
       };
       if (topic === 'list') {
@@ -123,12 +118,6 @@ export default function register(RED: NodeAPI): void {
         });
       }
       throw new PbxError('invalid_input', t(RED, 'missed.errors.topic', { topic: quoted(topic) }));
-    }
-
-    function storeFailure(err: unknown): PbxError {
-      if (err instanceof PbxError) return err;
-      const reason = messageOf(err);
-      return new PbxError(isStoreError(err) ? 'unreachable' : 'provider_error', t(RED, 'missed.errors.store', { reason }));
     }
 
     node.on('close', (removed, done) => {

@@ -14,8 +14,8 @@ import {
   type QueueFigures,
 } from '../core/queue-stats';
 import { rateLimited } from '../core/rate-limit';
-import { isStoreError, type StateStore } from '../core/state';
-import { accountNode } from './account-node';
+import type { StateStore } from '../core/state';
+import { accountNode, failInput, storeFailure } from './account-node';
 import { messageOf } from './as-pbx-error';
 import { WorkLine } from './work-line';
 import { t } from './i18n';
@@ -102,15 +102,14 @@ export default function register(RED: NodeAPI): void {
           for (const f of figures) send({ ...msg, topic: f.queue, payload: f } as NodeMessage);
           done();
         })
-        .catch((err: unknown) => {
-          const reason = messageOf(err);
-          const error =
-            err instanceof PbxError
-              ? err
-              : new PbxError(isStoreError(err) ? 'unreachable' : 'provider_error', t(RED, 'stats.errors.store', { reason }));
-          msg.pbx = { provider: account.definition.id, error: error.toJSON() };
-          done(error);
-        });
+        .catch((err: unknown) =>
+          failInput(
+            account,
+            msg,
+            done,
+            storeFailure(err, (reason) => t(RED, 'stats.errors.store', { reason })),
+          ),
+        );
     });
 
     node.on('close', (removed, done) => {
